@@ -1,0 +1,146 @@
+"""Request args as Rill builds them: a JSON-object body, then query parameters over it (§3.5).
+
+Pure functions, so the exact Go behaviour (number types, first query value wins, dropped malformed
+pairs, Go's JSON error texts) is unit-tested without a server.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from emulator.errors import BadRequest
+
+_GO_TYPE = "map[string]interface {}"
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """Decode a request body as Go's ``json.Unmarshal`` into ``map[string]any`` does.
+
+    Numbers become floats, ``null`` gives an empty map (Go would panic later; see docs/behaviour.md),
+    anything but an object is an error with Go's message.
+    """
+    if not body:
+        return {}
+    text = body.decode("utf-8", errors="replace")
+    try:
+        value = json.loads(text, parse_int=float, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"failed to unmarshal request body: {_go_syntax_error(exc)}") from None
+    except (RecursionError, _ConstantError):
+        raise BadRequest("failed to unmarshal request body: invalid JSON nesting or literal") from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        kind = _json_kind(value)
+        raise BadRequest(
+            f"failed to unmarshal request body: json: cannot unmarshal {kind} into Go value of type {_GO_TYPE}"
+        )
+    return value
+
+
+def parse_query(raw: bytes | str) -> dict[str, str]:
+    """Go's ``url.ParseQuery`` reduced to the first value of each key.
+
+    Pairs containing ``;`` or a malformed percent escape are dropped, ``+`` is a space.
+    """
+    if isinstance(raw, str):
+        raw = raw.encode("latin-1", errors="replace")
+    out: dict[str, str] = {}
+    for pair in raw.split(b"&"):
+        if not pair or b";" in pair:
+            continue
+        key, _, value = pair.partition(b"=")
+        if _BAD_ESCAPE.search(key) or _BAD_ESCAPE.search(value):
+            continue
+        k = _unescape(key)
+        if k not in out:
+            out[k] = _unescape(value)
+    return out
+
+
+def merge_args(body: bytes, query: bytes | str) -> dict[str, Any]:
+    """The ``.args`` map: body keys, overridden by query keys (as strings)."""
+    args = parse_body(body)
+    args.update(parse_query(query))
+    return args
+
+
+def _unescape(part: bytes) -> str:
+    return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8", errors="replace")
+
+
+class _ConstantError(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _ConstantError(name)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "bool"
+    return "number"
+
+
+def _go_quote_char(c: str) -> str:
+    if c == "'":
+        return "'\\''"
+    if c == '"':
+        return "'\"'"
+    return "'" + json.dumps(c)[1:-1] + "'"
+
+
+def _go_syntax_error(exc: json.JSONDecodeError) -> str:
+    """Go's ``encoding/json`` syntax error text for the failure Python found."""
+    doc, pos = exc.doc, exc.pos
+    if pos >= len(doc.rstrip()) and not exc.msg.startswith("Extra data"):
+        return "unexpected end of JSON input"
+    char = _go_quote_char(doc[pos]) if pos < len(doc) else "''"
+    msg = exc.msg
+    if msg.startswith("Extra data"):
+        context = "after top-level value"
+    elif msg.startswith("Expecting ':'"):
+        context = "after object key"
+    elif msg.startswith("Expecting ',' delimiter"):
+        context = _after_value_context(doc, pos)
+    elif msg.startswith("Expecting property name"):
+        context = "looking for beginning of object key string"
+    elif msg.startswith("Invalid control character"):
+        context = "in string literal"
+    elif msg.startswith("Invalid \\escape") or msg.startswith("Invalid \\u"):
+        context = "in string escape code"
+    else:
+        context = "looking for beginning of value"
+    return f"invalid character {char} {context}"
+
+
+def _after_value_context(doc: str, pos: int) -> str:
+    """Whether Python stopped inside an object or an array, by scanning brackets before ``pos``."""
+    depth: list[str] = []
+    in_string = escaped = False
+    for ch in doc[:pos]:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth.append(ch)
+        elif ch in "]}" and depth:
+            depth.pop()
+    if depth and depth[-1] == "[":
+        return "after array element"
+    return "after object key:value pair"
