@@ -72,7 +72,9 @@ def path_item(api: ApiSpec) -> tuple[dict[str, Any], dict[str, Any]]:
     return {method: op}, components
 
 
-def build_document(apis: Iterable[ApiSpec], server_url: str, title: str = "Rill project API") -> dict[str, Any]:
+def build_document(
+    apis: Iterable[ApiSpec], server_url: str, title: str = "Rill project API"
+) -> dict[str, Any]:
     """The combined document: built-ins and project APIs, each under ``/<name>``."""
     paths: dict[str, Any] = {}
     components: dict[str, Any] = {}

@@ -36,9 +36,8 @@ def parse_body(body: bytes) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         kind = _json_kind(value)
-        raise BadRequest(
-            f"failed to unmarshal request body: json: cannot unmarshal {kind} into Go value of type {_GO_TYPE}"
-        )
+        message = f"json: cannot unmarshal {kind} into Go value of type {_GO_TYPE}"
+        raise BadRequest(f"failed to unmarshal request body: {message}")
     return value
 
 

@@ -6,6 +6,7 @@ query running during a rebuild sees either the old table or the new one, never a
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -83,9 +84,11 @@ class DuckDBEngine:
 
     def tables(self) -> set[str]:
         """Names of the user tables and views in the main schema."""
-        rows = self._conn.cursor().execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-        ).fetchall()
+        rows = (
+            self._conn.cursor()
+            .execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+            .fetchall()
+        )
         return {r[0] for r in rows if not r[0].startswith(_TMP_PREFIX)}
 
     def build_table(self, name: str, sql: str, *, timeout: float = DEFAULT_MODEL_TIMEOUT) -> None:
@@ -130,10 +133,8 @@ class DuckDBEngine:
 
 
 def _drop_quietly(cur: duckdb.DuckDBPyConnection, tmp: str) -> None:
-    try:
+    with contextlib.suppress(duckdb.Error):
         cur.execute(f"DROP TABLE IF EXISTS {tmp}")
-    except duckdb.Error:
-        pass
 
 
 def _sql_string(text: str) -> str:
@@ -177,4 +178,3 @@ def dependents_of(changed: Iterable[str], deps: Mapping[str, Iterable[str]]) -> 
         out.add(n)
         stack.extend(reverse.get(n, ()))
     return out
-

@@ -85,7 +85,9 @@ def test_build_timeout_interrupts(engine: DuckDBEngine) -> None:
 
 
 def test_build_order_and_cycles() -> None:
-    order, cycles = build_order({"c": {"b"}, "b": {"a"}, "a": set(), "x": {"y"}, "y": {"x"}, "z": {"unknown"}})
+    order, cycles = build_order(
+        {"c": {"b"}, "b": {"a"}, "a": set(), "x": {"y"}, "y": {"x"}, "z": {"unknown"}}
+    )
     assert order == ["a", "z", "b", "c"]
     assert cycles == {"x": ["y"], "y": ["x"]}
 

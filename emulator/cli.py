@@ -1,0 +1,238 @@
+"""The ``rill-emu`` command line: ``serve``, ``exec``, ``validate``, ``openapi``; ``main(argv)`` -> status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from emulator import __version__
+from emulator.config import DEFAULT_HOST, DEFAULT_PORT, EmuConfig
+
+if TYPE_CHECKING:
+    from emulator.olap.duckdb import DuckDBEngine
+    from emulator.runtime import Runtime
+
+
+def _env_pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def _project_dir(text: str) -> Path:
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"project folder not found: {text}")
+    return path.resolve()
+
+
+def _add_project_options(p: argparse.ArgumentParser, *, optional: bool) -> None:
+    if optional:
+        p.add_argument(
+            "project",
+            nargs="?",
+            type=_project_dir,
+            default=Path("."),
+            help="the Rill project folder (default: the current folder)",
+        )
+    else:
+        p.add_argument("project", type=_project_dir, help="the Rill project folder")
+    p.add_argument(
+        "--env",
+        action="append",
+        type=_env_pair,
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a project variable (overrides rill.yaml and .env); repeatable",
+    )
+    p.add_argument(
+        "--environment",
+        choices=["dev", "prod"],
+        default="dev",
+        help="which dev:/prod: overrides apply (default: dev, as `rill start`)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``rill-emu``."""
+    parser = argparse.ArgumentParser(
+        prog="rill-emu",
+        description="A fast, faithful local emulator of Rill's custom APIs.",
+    )
+    parser.add_argument("--version", action="version", version=f"rill-emu {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve a project's APIs and OpenAPI document",
+        description="Load a Rill project, build its models in DuckDB and serve its "
+        "APIs at /v1/instances/default/api/<name>.",
+    )
+    _add_project_options(serve, optional=True)
+    _add_serve_options(serve)
+
+    run = sub.add_parser(
+        "exec",
+        help="serve a project while a command runs (RILL_EMU_URL set)",
+        usage="rill-emu exec [serve options] [project] -- CMD ...",
+        description="Start the emulator, wait until it serves, run CMD with RILL_EMU_URL "
+        "set to its URL, then stop it; exits with CMD's status. --port 0 picks a free port.",
+    )
+    _add_project_options(run, optional=True)
+    _add_serve_options(run)
+
+    validate = sub.add_parser("validate", help="load a project and print its problems (exit 1 if any)")
+    _add_project_options(validate, optional=False)
+
+    doc = sub.add_parser("openapi", help="write the project's OpenAPI document")
+    _add_project_options(doc, optional=False)
+    doc.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write to FILE (default: standard output); .yaml/.yml writes YAML",
+    )
+    doc.add_argument("--port", type=int, default=DEFAULT_PORT, help="port named in the server URL")
+    return parser
+
+
+def _add_serve_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default: {DEFAULT_HOST})")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
+    p.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="persist the DuckDB database in FILE (default: in memory)",
+    )
+    p.add_argument(
+        "--log-format",
+        choices=["console", "json"],
+        default="console",
+        help="how to print events (default: console)",
+    )
+    p.add_argument(
+        "--no-watch", dest="watch", action="store_false", help="do not watch the project folder for changes"
+    )
+    p.add_argument(
+        "--allowed-origins",
+        action="append",
+        default=[],
+        metavar="ORIGINS",
+        help="CORS origins allowed besides http://localhost:PORT, comma-separated, repeatable; "
+        "'*' allows any origin (as `rill start --allowed-origins`)",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``rill-emu`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] = []
+    if argv[:1] == ["exec"] and "--" in argv:
+        split = argv.index("--")
+        argv, command = argv[:split], argv[split + 1 :]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "exec" and not command:
+        parser.error("exec: give the command to run after --, e.g. rill-emu exec -- pytest")
+    config = EmuConfig(
+        project=args.project,
+        env=dict(args.env),
+        environment=args.environment,
+        **(
+            {
+                "host": args.host,
+                "port": args.port,
+                "db": args.db,
+                "log_format": args.log_format,
+                "watch": args.watch,
+            }
+            if args.command in ("serve", "exec")
+            else {}
+        ),
+    )
+    if args.command == "serve":
+        return _serve(config, args.allowed_origins)
+    if args.command == "exec":
+        from emulator.exec import run_exec
+
+        return run_exec(config, command, extra_origins=args.allowed_origins)
+    if args.command == "validate":
+        return _validate(config)
+    return _openapi(config, args.output, args.port)
+
+
+def _serve(config: EmuConfig, allowed_origins: Sequence[str]) -> int:
+    import uvicorn
+
+    from emulator.cors import rill_start_origins
+    from emulator.server import create_app
+    from emulator.testing import GRACEFUL_SHUTDOWN_S
+
+    app = create_app(config, allowed_origins=rill_start_origins(allowed_origins, config.port))
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
+    return 0
+
+
+def _load(config: EmuConfig) -> tuple[DuckDBEngine, Runtime]:
+    from emulator.olap.duckdb import DuckDBEngine
+    from emulator.runtime import RuntimeBuilder
+
+    engine = DuckDBEngine(config.project)
+    builder = RuntimeBuilder(config.project, engine, environment=config.environment, env_overrides=config.env)
+    return engine, builder.build()
+
+
+def _validate(config: EmuConfig) -> int:
+    engine, runtime = _load(config)
+    try:
+        problems = runtime.problems
+        for problem in problems:
+            print(f"{problem.severity}: {problem}")
+        errors = [p for p in problems if p.severity == "error"]
+        print(
+            f"{len(runtime.project.apis)} APIs, {len(runtime.project.models)} models, "
+            f"{len(runtime.project.metrics_views)} metrics views; {len(errors)} errors, "
+            f"{len(problems) - len(errors)} warnings",
+            file=sys.stderr,
+        )
+        return 1 if errors else 0
+    finally:
+        engine.close()
+
+
+def _openapi(config: EmuConfig, output: Path | None, port: int) -> int:
+    from emulator import openapi
+
+    engine, runtime = _load(config)
+    try:
+        doc = openapi.build_document(runtime.served_apis(), openapi.server_url(config.host, port))
+        as_yaml = output is not None and output.suffix in (".yaml", ".yml")
+        data = openapi.to_yaml(doc) if as_yaml else openapi.to_json(doc)
+        if output is None:
+            sys.stdout.buffer.write(data + b"\n")
+        else:
+            output.write_bytes(data)
+        for problem in runtime.problems:
+            print(f"{problem.severity}: {problem}", file=sys.stderr)
+        return 0
+    finally:
+        engine.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""The immutable runtime snapshot, and the builder that makes a new one per reload.
+
+A request reads ``holder.current`` once and uses only that snapshot, so it sees one generation of the
+project from start to end. The builder reuses what did not change: the loader re-parses only changed
+files and the model builder rebuilds only changed models and their dependents.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emulator.errors import BadRequest
+from emulator.identity import Claims
+from emulator.metrics.builder import Restrictions
+from emulator.olap.duckdb import DuckDBEngine, QueryResult
+from emulator.olap.models import ModelsState, build_models
+from emulator.project.loader import ProjectLoader
+from emulator.project.resources import ApiSpec, Environment, MetricsViewSpec, Problem, Project
+from emulator.resolvers import BUILTIN_APIS, RESOLVERS
+
+_NOT_YET = {
+    "glob": "the glob resolver lists object stores, which rill-emu does not emulate",
+    "ai": "the ai resolver is not supported by rill-emu",
+}
+
+
+def nest_variables(variables: Mapping[str, str]) -> dict[str, Any]:
+    """``.env`` template data: flat keys, plus dotted keys also as nested maps (``a.b`` → ``{a: {b}}``)."""
+    out: dict[str, Any] = dict(variables)
+    for key, value in variables.items():
+        if "." not in key:
+            continue
+        parts = key.split(".")
+        node = out
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        node.setdefault(parts[-1], value)
+    return out
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """One generation of the served project: parsed resources, built models, and how to resolve."""
+
+    generation: int
+    project: Project
+    engine: DuckDBEngine
+    models: ModelsState
+    built_at: float
+    build_ms: float
+    changed: tuple[str, ...] = ()
+    env_data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Every problem of this generation: parse problems, then model build errors."""
+        model_problems = tuple(
+            Problem(st.spec.path, st.error, st.spec.line) for st in self.models.models.values() if st.error
+        )
+        return self.project.problems + model_problems
+
+    def lookup_api(self, name: str) -> ApiSpec | None:
+        """Built-ins by exact name first, then project APIs case-insensitively."""
+        builtin = BUILTIN_APIS.get(name)
+        if builtin is not None:
+            return builtin
+        return self.project.apis.get(name.lower())
+
+    def served_apis(self) -> list[ApiSpec]:
+        """Every API the snapshot serves: built-ins, then project APIs they do not shadow."""
+        apis = [a for a in self.project.apis.values() if a.name not in BUILTIN_APIS]
+        return [*BUILTIN_APIS.values(), *sorted(apis, key=lambda a: a.name)]
+
+    def template_data(self, args: Mapping[str, Any], claims: Claims) -> dict[str, Any]:
+        """The data of ``sql``/``metrics_sql`` templates (§3.2)."""
+        return {
+            "args": args,
+            "user": claims.attributes,
+            "env": self.env_data,
+            "vars": self.env_data,
+            "environment": self.project.environment,
+            "export": False,
+            "state": {},
+            "self": {},
+        }
+
+    def resolve(self, api: ApiSpec, args: dict[str, Any], claims: Claims) -> QueryResult:
+        """Run ``api``'s resolver for ``args`` as ``claims``."""
+        resolver = RESOLVERS.get(api.resolver)
+        if resolver is None:
+            reason = _NOT_YET.get(api.resolver, f'no resolver found of type "{api.resolver}"')
+            raise BadRequest(reason)
+        return resolver(self, api, args, claims)
+
+    def metrics_restrictions(self, view: MetricsViewSpec, claims: Claims) -> Restrictions:
+        """What ``view``'s security policy allows ``claims``: raises 400 ``action not allowed`` if denied."""
+        if claims.skip_checks:
+            return Restrictions()
+        from emulator.security import metrics_view_restrictions
+
+        return metrics_view_restrictions(self, view, claims)
+
+    def resource_status(self) -> list[tuple[str, str, str, str]]:
+        """Rows (type, name, status, error) for every resource, sorted by kind then name."""
+        rows: list[tuple[str, str, str, str]] = []
+        for st in self.models.models.values():
+            kind = "Source" if st.spec.kind == "source" else "Model"
+            rows.append((kind, st.spec.name, "Idle", st.error or ""))
+        for mv in self.project.metrics_views.values():
+            rows.append(("MetricsView", mv.name, "Idle", self._metrics_view_error(mv.model)))
+        for api in self.project.apis.values():
+            rows.append(("API", api.name, "Idle", ""))
+        kinds = {
+            "connector": "Connector",
+            "explore": "Explore",
+            "canvas": "Canvas",
+            "theme": "Theme",
+            "component": "Component",
+            "report": "Report",
+            "alert": "Alert",
+            "migration": "Migration",
+        }
+        for other in self.project.others:
+            rows.append((kinds.get(other.kind, other.kind.title()), other.name, "Idle", ""))
+        rows.sort(key=lambda r: (r[0], r[1]))
+        return rows
+
+    def _metrics_view_error(self, model: str | None) -> str:
+        if model is None:
+            return ""
+        st = self.models.models.get(model.lower())
+        if st is not None and st.error:
+            return f'dependency error: resource "{st.spec.name}" (rill.runtime.v1.Model) has an error'
+        return ""
+
+
+class RuntimeBuilder:
+    """Builds successive runtime snapshots of one project folder on one DuckDB engine."""
+
+    def __init__(
+        self,
+        root: Path,
+        engine: DuckDBEngine,
+        *,
+        environment: Environment = "dev",
+        env_overrides: Mapping[str, str] | None = None,
+        model_timeout: float | None = None,
+    ) -> None:
+        self.root = root
+        self.engine = engine
+        self.loader = ProjectLoader(root, environment=environment, env_overrides=env_overrides)
+        self.model_timeout = model_timeout
+        self.current: Runtime | None = None
+
+    def build(self) -> Runtime:
+        """Load what changed on disk, rebuild affected models, and return the next snapshot.
+
+        The snapshot is also kept as ``self.current``; callers swap it into the server.
+        """
+        started = time.perf_counter()
+        prev = self.current
+        project = self.loader.load()
+        models, touched = build_models(
+            self.engine, project.models, prev.models if prev else None, timeout=self.model_timeout
+        )
+        changed = _changed_names(prev.project if prev else None, project) | touched
+        runtime = Runtime(
+            generation=(prev.generation + 1) if prev else 1,
+            project=project,
+            engine=self.engine,
+            models=models,
+            built_at=time.time(),
+            build_ms=(time.perf_counter() - started) * 1000,
+            changed=tuple(sorted(changed)),
+            env_data=nest_variables(project.variables),
+        )
+        self.current = runtime
+        return runtime
+
+
+def _changed_names(old: Project | None, new: Project) -> set[str]:
+    """Names of the APIs and metrics views added, removed or changed between two projects."""
+    out: set[str] = set()
+    for attr in ("apis", "metrics_views", "models"):
+        before: Mapping[str, Any] = getattr(old, attr) if old else {}
+        after: Mapping[str, Any] = getattr(new, attr)
+        for key in set(before) | set(after):
+            a, b = before.get(key), after.get(key)
+            if a is None or b is None or (a is not b and a != b):
+                out.add(str(getattr(b if b is not None else a, "name", key)))
+    return out

@@ -1,0 +1,274 @@
+"""The HTTP app: ``create_app(config)`` builds a Starlette app serving Rill's API routes (§4, §5).
+
+No CLI code here. A request reads the current runtime snapshot once and uses only it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from emulator import jsonval, openapi
+from emulator.config import INSTANCE_ID, EmuConfig
+from emulator.cors import RillCORSMiddleware, rill_start_origins
+from emulator.errors import EmuError, MethodNotAllowed, NotFound
+from emulator.identity import claims_from_authorization
+from emulator.olap.duckdb import DuckDBEngine
+from emulator.reload import Reloader, problem_json
+from emulator.reporting import Reporter
+from emulator.requestargs import merge_args
+from emulator.runtime import Runtime, RuntimeBuilder
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+GENERATION_HEADER = "X-Rill-Emu-Generation"
+
+
+class EmuState:
+    """The server's mutable core: the engine, the builder, and the current snapshot."""
+
+    def __init__(self, config: EmuConfig, reporter: Reporter | None = None) -> None:
+        self.config = config
+        self.reporter = reporter or Reporter(config.log_format)
+        self.engine = DuckDBEngine(config.project, config.db)
+        self.builder = RuntimeBuilder(
+            config.project,
+            self.engine,
+            environment=config.environment,
+            env_overrides=config.env,
+            model_timeout=config.model_timeout,
+        )
+        self.runtime: Runtime = self.builder.build()
+        self.server_url = openapi.server_url(config.host, config.port, INSTANCE_ID)
+        self._openapi: tuple[int, bytes, bytes | None] | None = None
+        self.reloader: Reloader | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The URL clients use to reach this server."""
+        host = self.config.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.config.port}"
+
+    def swap(self, runtime: Runtime) -> None:
+        """Make ``runtime`` the snapshot new requests see (a single reference assignment)."""
+        self.runtime = runtime
+
+    def openapi_document(self, runtime: Runtime, as_yaml: bool) -> bytes:
+        """The OpenAPI document of a snapshot, built once per generation."""
+        cached = self._openapi
+        if cached is None or cached[0] != runtime.generation:
+            doc = self.openapi_dict(runtime)
+            cached = (runtime.generation, openapi.to_json(doc), None)
+        if as_yaml and cached[2] is None:
+            cached = (cached[0], cached[1], openapi.to_yaml(self.openapi_dict(runtime)))
+        self._openapi = cached
+        return cached[2] if as_yaml and cached[2] is not None else cached[1]
+
+    def openapi_dict(self, runtime: Runtime) -> dict[str, Any]:
+        """The OpenAPI document as a dict."""
+        return openapi.build_document(runtime.served_apis(), self.server_url)
+
+    def close(self) -> None:
+        """Release the database."""
+        self.engine.close()
+
+
+def error_response(exc: EmuError, generation: int | None = None) -> Response:
+    """Rill's error shape: ``{"error": "..."}`` with its content type and nosniff."""
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if generation is not None:
+        headers[GENERATION_HEADER] = str(generation)
+    return Response(
+        jsonval.dumps({"error": exc.message}),
+        status_code=exc.status,
+        media_type="application/json; charset=utf-8",
+        headers=headers,
+    )
+
+
+def _check_instance(request: Request) -> None:
+    instance = request.path_params["instance"]
+    if instance != INSTANCE_ID:
+        raise NotFound(f'instance "{instance}" not found (rill-emu serves one instance: "{INSTANCE_ID}")')
+
+
+async def api_endpoint(request: Request) -> Response:
+    """``/v1/instances/{instance}/api/{name...}``: resolve a custom or built-in API."""
+    state: EmuState = request.app.state.emu
+    runtime = state.runtime
+    try:
+        _check_instance(request)
+        claims = claims_from_authorization(request.headers.get("authorization"))
+        body = await request.body()
+        args = merge_args(body, request.scope.get("query_string", b""))
+        name = request.path_params["name"]
+        api = runtime.lookup_api(name)
+        if api is None:
+            raise NotFound(_not_found_message(runtime, name))
+        if api.skip_nested_security:
+            claims = dataclasses.replace(claims, skip_checks=True)
+        data = await anyio.to_thread.run_sync(_resolve_encoded, runtime, api, args, claims)
+    except EmuError as exc:
+        return error_response(exc, runtime.generation)
+    except Exception as exc:  # a bug of ours: answer 500 in Rill's shape and keep serving
+        state.reporter.error(f"{request.method} {request.url.path}: {exc!r}")
+        return error_response(EmuError(f"internal error: {exc}"), runtime.generation)
+    return Response(data, media_type="application/json", headers={GENERATION_HEADER: str(runtime.generation)})
+
+
+def _resolve_encoded(runtime: Runtime, api: Any, args: dict[str, Any], claims: Any) -> bytes:
+    result = runtime.resolve(api, args, claims)
+    return jsonval.encode_result(result.description, result.rows)
+
+
+def _not_found_message(runtime: Runtime, name: str) -> str:
+    """Rill's 404 text, plus the file and problem when the API exists on disk but failed to load."""
+    message = f'api with name "{name}" not found'
+    stem = name.rsplit("/", 1)[-1].lower()
+    for problem in runtime.project.problems:
+        if problem.severity != "error":
+            continue
+        path_stem = problem.path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
+        if path_stem == stem:
+            return f"{message} ({problem})"
+    return message
+
+
+async def openapi_endpoint(request: Request) -> Response:
+    """``/v1/instances/{instance}/api/openapi``: the combined document, JSON or YAML."""
+    state: EmuState = request.app.state.emu
+    runtime = state.runtime
+    try:
+        if request.method != "GET":
+            raise MethodNotAllowed("GET only")
+        _check_instance(request)
+        claims_from_authorization(request.headers.get("authorization"))
+    except EmuError as exc:
+        return error_response(exc, runtime.generation)
+    accept = request.headers.get("accept", "")
+    as_yaml = accept in ("application/yaml", "application/x-yaml")
+    data = state.openapi_document(runtime, as_yaml)
+    media = "application/yaml" if as_yaml else "application/json"
+    return Response(data, media_type=media, headers={GENERATION_HEADER: str(runtime.generation)})
+
+
+async def status_endpoint(request: Request) -> Response:
+    """``/v1/instances/{instance}/emu/status``: generation, last reload, resources and problems."""
+    state: EmuState = request.app.state.emu
+    runtime = state.runtime
+    try:
+        _check_instance(request)
+    except EmuError as exc:
+        return error_response(exc, runtime.generation)
+    reloader = state.reloader
+    body = {
+        "generation": runtime.generation,
+        "project": str(runtime.project.root),
+        "environment": runtime.project.environment,
+        "watching": state.config.watch,
+        "last_reload": {
+            "at": reloader.last_reload_at if reloader else runtime.built_at,
+            "duration_ms": round(reloader.last_reload_ms if reloader else runtime.build_ms, 3),
+            "changed": list(runtime.changed),
+        },
+        "resources": [
+            {"type": kind, "name": name, "status": status, "error": error}
+            for kind, name, status, error in runtime.resource_status()
+        ],
+        "problems": [problem_json(p) for p in runtime.problems],
+    }
+    return Response(
+        jsonval.dumps(body),
+        media_type="application/json",
+        headers={GENERATION_HEADER: str(runtime.generation)},
+    )
+
+
+async def events_endpoint(request: Request) -> Response:
+    """``/v1/instances/{instance}/emu/events``: server-sent events, one ``reload`` event per reload.
+
+    The stream opens with a ``hello`` event carrying the current generation, so a client knows from
+    which generation on it will be told.
+    """
+    state: EmuState = request.app.state.emu
+    try:
+        _check_instance(request)
+    except EmuError as exc:
+        return error_response(exc, state.runtime.generation)
+    reloader = state.reloader
+    if reloader is None:
+        return error_response(EmuError("the server is starting", status=503))
+
+    async def stream() -> AsyncIterator[bytes]:
+        async with reloader.subscribe() as queue:
+            hello = {"generation": state.runtime.generation}
+            yield b"event: hello\ndata: " + jsonval.dumps(hello) + b"\n\n"
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=15)
+                except asyncio.TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                yield b"event: reload\ndata: " + jsonval.dumps(event) + b"\n\n"
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def health_endpoint(request: Request) -> Response:
+    """``/v1/health``: the server is up."""
+    return Response(b"{}", media_type="application/json")
+
+
+def create_app(
+    config: EmuConfig,
+    *,
+    reporter: Reporter | None = None,
+    allowed_origins: Sequence[str] | None = None,
+) -> Starlette:
+    """Build the ASGI app for ``config``: loads the project and builds its models before serving.
+
+    ``allowed_origins`` is the CORS list (``*`` echoes any origin); by default ``rill start``'s:
+    the server's own ``http://localhost:PORT``.
+    """
+    state = EmuState(config, reporter)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state.reporter.startup(state.runtime, state.base_url)
+        state.reloader = Reloader(state)
+        task = asyncio.create_task(state.reloader.run()) if config.watch else None
+        try:
+            yield
+        finally:
+            state.reloader.stop()
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(task, timeout=5)
+            state.close()
+
+    routes = [
+        Route("/v1/health", health_endpoint, methods=["GET", "HEAD"]),
+        Route("/v1/instances/{instance}/api/openapi", openapi_endpoint, methods=ALL_METHODS),
+        Route("/v1/instances/{instance}/emu/status", status_endpoint, methods=["GET", "HEAD"]),
+        Route("/v1/instances/{instance}/emu/events", events_endpoint, methods=["GET"]),
+        Route("/v1/instances/{instance}/api/{name:path}", api_endpoint, methods=ALL_METHODS),
+    ]
+    origins = rill_start_origins([], config.port) if allowed_origins is None else list(allowed_origins)
+    middleware = [Middleware(RillCORSMiddleware, allowed_origins=origins)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app.state.emu = state
+    return app
