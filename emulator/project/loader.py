@@ -1,0 +1,227 @@
+"""Load a whole project folder into a :class:`Project`, incrementally on repeated loads.
+
+A :class:`ProjectLoader` remembers each file's ``(mtime_ns, size)`` and each stem group's parse result.
+``load()`` stats the tree, re-reads only changed files, re-parses only the groups they belong to, and
+reuses the spec objects of every other group, so hot reload costs in proportion to what changed. A
+change to rill.yaml or to a ``.env`` file re-parses everything, since defaults and variables reach every
+resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from emulator.errors import ProjectError
+from emulator.project.files import (
+    MAX_FILE_SIZE,
+    FileStat,
+    is_dotenv,
+    is_rill_yaml,
+    path_stem,
+    read_bytes,
+    read_text,
+    scan,
+)
+from emulator.project.parse import ParseContext, SourceFile, StemResult, parse_stem
+from emulator.project.resources import (
+    ApiSpec,
+    MetricsViewSpec,
+    ModelSpec,
+    OtherResource,
+    Problem,
+    Project,
+    ProjectConfig,
+)
+from emulator.project.rillyaml import parse_dotenv, parse_rill_yaml, project_variables
+from emulator.templating import rill_funcs
+
+__all__ = ["ProjectLoader", "load_project"]
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """Everything that, when it changes, invalidates every cached parse."""
+
+    config: ProjectConfig
+    variables: Mapping[str, str]
+    rill_stats: tuple[tuple[str, FileStat], ...]
+    dotenv_stats: tuple[tuple[str, FileStat], ...]
+    problems: tuple[Problem, ...]
+
+
+class ProjectLoader:
+    """Loads the project at ``root`` for one environment; call :meth:`load` again to pick up edits."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        environment: Literal["dev", "prod"] = "dev",
+        env_overrides: Mapping[str, str] | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.environment: Literal["dev", "prod"] = environment
+        self.env_overrides = dict(env_overrides or {})
+        self._funcs = rill_funcs(environment)
+        self._settings: _Settings | None = None
+        self._stats: dict[str, FileStat] = {}
+        self._groups: dict[tuple[str, ...], StemResult] = {}
+        self._project: Project | None = None
+
+    def load(self) -> Project:
+        """Scan the project and return it, reusing the unchanged parts of the previous load."""
+        rill_stats = self._rill_stats()
+        previous = self._settings
+        settings = previous
+        if settings is None or settings.rill_stats != rill_stats:
+            settings = self._read_settings(rill_stats, previous.dotenv_stats if previous else ())
+        stats = scan(self.root, settings.config.ignore_paths)
+        dotenv_stats = tuple(sorted((p, s) for p, s in stats.items() if is_dotenv(p)))
+        if dotenv_stats != settings.dotenv_stats:
+            settings = self._read_settings(rill_stats, dotenv_stats)
+        if previous is None or (settings.config, settings.variables) != (previous.config, previous.variables):
+            # Defaults, the OLAP connector and variables reach every resource: parse everything again.
+            self._groups.clear()
+        elif settings is previous and stats == self._stats and self._project is not None:
+            return self._project
+
+        ctx = ParseContext(
+            environment=self.environment,
+            olap_connector=settings.config.olap_connector,
+            defaults=settings.config.defaults,
+            variables=settings.variables,
+            funcs=self._funcs,
+        )
+        groups: dict[tuple[str, ...], StemResult] = {}
+        for paths in _stem_groups(p for p in stats if not is_rill_yaml(p) and not is_dotenv(p)):
+            cached = self._groups.get(paths)
+            if cached is not None and all(stats[p] == self._stats.get(p) for p in paths):
+                groups[paths] = cached
+            else:
+                groups[paths] = parse_stem([self._source(p, stats[p]) for p in paths], ctx)
+        self._settings, self._stats, self._groups = settings, stats, groups
+        self._project = _assemble(self.root, self.environment, settings, groups.values())
+        return self._project
+
+    def _rill_stats(self) -> tuple[tuple[str, FileStat], ...]:
+        found = []
+        for name in ("rill.yaml", "rill.yml"):
+            try:
+                st = (self.root / name).stat()
+            except OSError:
+                continue
+            found.append((f"/{name}", (st.st_mtime_ns, st.st_size)))
+        return tuple(found)
+
+    def _read_settings(
+        self,
+        rill_stats: tuple[tuple[str, FileStat], ...],
+        dotenv_stats: tuple[tuple[str, FileStat], ...],
+    ) -> _Settings:
+        problems: list[Problem] = []
+        config = ProjectConfig()
+        if not rill_stats:
+            problems.append(Problem("/rill.yaml", "rill.yaml not found"))
+        for path, _ in rill_stats:
+            try:
+                text = read_text(self.root, path)
+            except OSError as exc:
+                problems.append(Problem(path, f'error loading "{path}": {exc.strerror}'))
+                continue
+            config, found = parse_rill_yaml(path, text, self.environment)
+            problems.extend(found)
+        dotenvs: dict[str, dict[str, str]] = {}
+        for path, _ in dotenv_stats:
+            try:
+                dotenvs[path] = parse_dotenv(read_text(self.root, path))
+            except ProjectError as exc:
+                problems.append(Problem(path, exc.message, exc.line))
+            except OSError:
+                continue  # removed since the scan; the next load will notice
+        variables = project_variables(config.variables, dotenvs, self.environment, self.env_overrides)
+        return _Settings(config, variables, rill_stats, dotenv_stats, tuple(problems))
+
+    def _source(self, path: str, stat: FileStat) -> SourceFile:
+        if stat[1] > MAX_FILE_SIZE:
+            return SourceFile(path, None, stat[1])
+        try:
+            data = read_bytes(self.root, path)
+        except OSError:
+            data = b""  # removed since the scan; the next load will notice
+        if len(data) > MAX_FILE_SIZE:
+            return SourceFile(path, None, len(data))
+        return SourceFile(path, data.decode("utf-8", errors="replace"), len(data))
+
+
+def load_project(
+    root: Path,
+    *,
+    environment: Literal["dev", "prod"] = "dev",
+    env_overrides: Mapping[str, str] | None = None,
+) -> Project:
+    """Load the project at ``root`` once."""
+    return ProjectLoader(root, environment=environment, env_overrides=env_overrides).load()
+
+
+def _stem_groups(paths: Iterable[str]) -> list[tuple[str, ...]]:
+    """Group sorted paths that are adjacent and share a stem, as Rill's parser walks them."""
+    groups: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for path in sorted(paths):
+        if current and path_stem(current[0]) != path_stem(path):
+            groups.append(tuple(current))
+            current = []
+        current.append(path)
+    if current:
+        groups.append(tuple(current))
+    return groups
+
+
+def _assemble(
+    root: Path, environment: Literal["dev", "prod"], settings: _Settings, groups: Iterable[StemResult]
+) -> Project:
+    problems: list[Problem] = list(settings.problems)
+    taken: set[tuple[str, str]] = set()
+    apis: dict[str, ApiSpec] = {}
+    models: dict[str, ModelSpec] = {}
+    metrics_views: dict[str, MetricsViewSpec] = {}
+    others: list[OtherResource] = []
+    connectors: list[str] = list(settings.config.connectors)
+    for result in groups:
+        problems.extend(result.problems)
+        spec = result.spec
+        if spec is None or result.kind is None or result.name is None:
+            continue
+        key = (result.kind, result.name.lower())
+        if key in taken:
+            message = f'name collision: another resource of type "{key[0]}" is also named "{result.name}"'
+            problems.extend(Problem(path, message) for path in result.paths)
+            continue
+        taken.add(key)
+        if isinstance(spec, ApiSpec):
+            apis[key[1]] = spec
+        elif isinstance(spec, ModelSpec):
+            models[key[1]] = spec
+        elif isinstance(spec, MetricsViewSpec):
+            metrics_views[key[1]] = spec
+        else:
+            others.append(spec)
+            if spec.kind == "Connector":
+                connectors.append(spec.name)
+    config = settings.config
+    if tuple(dict.fromkeys(connectors)) != config.connectors:
+        config = replace(config, connectors=tuple(dict.fromkeys(connectors)))
+    return Project(
+        root=root,
+        environment=environment,
+        config=config,
+        variables=settings.variables,
+        apis=apis,
+        models=models,
+        metrics_views=metrics_views,
+        others=tuple(others),
+        problems=tuple(problems),
+    )
