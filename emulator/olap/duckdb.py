@@ -51,6 +51,9 @@ class DuckDBEngine:
         self._conn = duckdb.connect(str(db_path) if db_path else ":memory:")
         # Relative file paths in model SQL resolve against the project root, as in Rill.
         self._conn.execute(f"SET GLOBAL file_search_path = '{_sql_string(str(root.resolve()))}'")
+        # Never download extensions behind the user's back (and never hang on a closed network): a remote
+        # path needs httpfs installed beforehand, and says so in its error.
+        self._conn.execute("SET GLOBAL autoinstall_known_extensions = false")
         if threads:
             self._conn.execute(f"SET GLOBAL threads = {int(threads)}")
         self._ddl_lock = threading.Lock()
