@@ -1,0 +1,127 @@
+"""A small HTTP/1.1 keep-alive load generator for loopback benchmarks (no third-party client overhead).
+
+Used by the bench scripts in a separate process from the server under test:
+``run_load(host, port, requests, concurrency, duration)`` returns requests/s and latency percentiles.
+Bounded by count and time; it only ever connects to the address it is given (loopback in our scripts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import statistics
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Requests completed, their rate, latency percentiles (ms) and non-200 answers."""
+
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _request_bytes(host: str, port: int, method: str, path: str, body: bytes) -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: keep-alive\r\n"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:].strip())
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _worker(
+    host: str,
+    port: int,
+    payloads: list[bytes],
+    deadline: float,
+    max_requests: int,
+    latencies: list[float],
+    counter: list[int],
+    errors: list[int],
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    i = 0
+    try:
+        while counter[0] < max_requests and time.perf_counter() < deadline:
+            counter[0] += 1
+            payload = payloads[i % len(payloads)]
+            i += 1
+            start = time.perf_counter()
+            writer.write(payload)
+            status = await _read_response(reader)
+            latencies.append(time.perf_counter() - start)
+            if status != 200:
+                errors[0] += 1
+    finally:
+        writer.close()
+
+
+async def _run(
+    host: str,
+    port: int,
+    requests: list[tuple[str, str, bytes]],
+    concurrency: int,
+    duration: float,
+    max_requests: int,
+) -> LoadResult:
+    payloads = [_request_bytes(host, port, m, p, b) for m, p, b in requests]
+    latencies: list[float] = []
+    counter, errors = [0], [0]
+    deadline = time.perf_counter() + duration
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(
+            _worker(host, port, payloads, deadline, max_requests, latencies, counter, errors)
+            for _ in range(concurrency)
+        )
+    )
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    n = len(latencies)
+    return LoadResult(
+        requests=n,
+        rps=n / elapsed if elapsed else 0.0,
+        p50_ms=statistics.median(latencies) * 1000 if n else 0.0,
+        p99_ms=latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0,
+        errors=errors[0],
+    )
+
+
+def _child(conn: multiprocessing.connection.Connection, args: tuple[object, ...]) -> None:
+    conn.send(asyncio.run(_run(*args)))  # type: ignore[arg-type]
+    conn.close()
+
+
+def run_load(
+    host: str,
+    port: int,
+    requests: list[tuple[str, str, bytes]],
+    *,
+    concurrency: int = 1,
+    duration: float = 3.0,
+    max_requests: int = 200_000,
+) -> LoadResult:
+    """Run the load from a separate process and return its result."""
+    parent, child = multiprocessing.Pipe(duplex=False)
+    proc = multiprocessing.Process(
+        target=_child, args=(child, (host, port, requests, concurrency, duration, max_requests))
+    )
+    proc.start()
+    result: LoadResult = parent.recv()
+    proc.join()
+    return result
