@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from emulator.identity import Claims
+from emulator.memo import Memo
 from emulator.metrics.builder import Restrictions
 from emulator.olap.duckdb import DuckDBEngine, QueryResult
 from emulator.project.resources import ApiSpec, MetricsViewSpec, Project
@@ -19,6 +20,9 @@ class ResolveContext(Protocol):
 
     @property
     def engine(self) -> DuckDBEngine: ...
+
+    @property
+    def memo(self) -> Memo: ...
 
     def lookup_api(self, name: str) -> ApiSpec | None: ...
 

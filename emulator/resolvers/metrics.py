@@ -29,7 +29,9 @@ def run_query(ctx: ResolveContext, query: MetricsQuery, claims: Claims) -> Query
     if view is None:
         raise BadRequest(f"metrics view {query.metrics_view!r} not found".replace("'", '"'))
     restrictions = ctx.metrics_restrictions(view, claims)
-    compiled = build_sql(query, view, restrictions)
+    compiled = ctx.memo.get(
+        ("build", query, view.name, restrictions), lambda: build_sql(query, view, restrictions)
+    )
     result = ctx.engine.query(compiled.sql, compiled.params)
     check_cap(result.rows, compiled.cap)
     return result
@@ -43,7 +45,12 @@ def resolve_metrics_sql(
     if api.template is None or not api.template.source.strip():
         raise BadRequest('metrics SQL: missing required property "sql"')
     sql = api.template.render(ctx.template_data(args, claims))
-    return run_query(ctx, compile_metrics_sql(sql, ctx.project.metrics_views), claims)
+    return run_query(ctx, _compile(ctx, sql), claims)
+
+
+def _compile(ctx: ResolveContext, sql: str) -> MetricsQuery:
+    """Metrics SQL → query, parsed once per distinct text and generation."""
+    return ctx.memo.get(("metrics_sql", sql), lambda: compile_metrics_sql(sql, ctx.project.metrics_views))
 
 
 def resolve_metrics(ctx: ResolveContext, api: ApiSpec, args: dict[str, Any], claims: Claims) -> QueryResult:
@@ -69,4 +76,4 @@ def resolve_builtin_metrics_sql(
         raise BadRequest('metrics SQL: missing required property "sql"')
     template = compile_template(decoded["sql"], funcs=rill_funcs(ctx.project.environment))
     sql = template.render(ctx.template_data({"priority": decoded["priority"]}, claims))
-    return run_query(ctx, compile_metrics_sql(sql, ctx.project.metrics_views), claims)
+    return run_query(ctx, _compile(ctx, sql), claims)
