@@ -57,10 +57,13 @@ def rill_emu(rill_project: Path) -> Iterator[EmuClient]:
     url = os.environ.get(URL_VARIABLE)
     if url:
         client = EmuClient(url)
+        problem = None
         try:
             client.health()
         except ConnectionError as exc:
-            pytest.fail(f"{URL_VARIABLE}={url}: {exc}", pytrace=False)
+            problem = str(exc)
+        if problem is not None:
+            pytest.fail(f"{URL_VARIABLE}={url}: {problem}", pytrace=False)
         yield client
         return
     with EmuServer(rill_project, watch=False) as server:
