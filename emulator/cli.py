@@ -1,4 +1,4 @@
-"""The ``rill-emu`` command line: ``serve``, ``exec``, ``validate``, ``openapi``; ``main(argv)`` -> status."""
+"""The ``rill-emu`` command line: ``serve``, ``exec``, ``validate``, ``openapi``, ``token``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from emulator import __version__
 from emulator.config import DEFAULT_HOST, DEFAULT_PORT, EmuConfig
@@ -99,6 +99,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="write to FILE (default: standard output); .yaml/.yml writes YAML",
     )
     doc.add_argument("--port", type=int, default=DEFAULT_PORT, help="port named in the server URL")
+
+    token = sub.add_parser(
+        "token",
+        help="print a dev JWT for a mock user of rill.yaml",
+        description="Print the unsigned dev JWT Rill's POST /v1/dev-jwt issues for a mock_users entry of "
+        "rill.yaml; send it as 'Authorization: Bearer <jwt>'.",
+    )
+    token.add_argument("email", help="the e-mail of a mock_users entry")
+    _add_project_options(token, optional=True)
+    token.add_argument(
+        "--attr",
+        action="append",
+        type=_env_pair,
+        default=[],
+        metavar="KEY=VALUE",
+        help="add or override a user attribute (VALUE is JSON if it parses, else a string); repeatable",
+    )
     return parser
 
 
@@ -120,6 +137,13 @@ def _add_serve_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--no-watch", dest="watch", action="store_false", help="do not watch the project folder for changes"
+    )
+    p.add_argument(
+        "--as",
+        dest="as_user",
+        default=None,
+        metavar="EMAIL",
+        help="run requests that carry no identity as this mock user of rill.yaml (security applies)",
     )
     p.add_argument(
         "--allowed-origins",
@@ -153,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "db": args.db,
                 "log_format": args.log_format,
                 "watch": args.watch,
+                "default_user": args.as_user,
             }
             if args.command in ("serve", "exec")
             else {}
@@ -166,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_exec(config, command, extra_origins=args.allowed_origins)
     if args.command == "validate":
         return _validate(config)
+    if args.command == "token":
+        return _token(config, args.email, dict(args.attr))
     return _openapi(config, args.output, args.port)
 
 
@@ -177,6 +204,17 @@ def _serve(config: EmuConfig, allowed_origins: Sequence[str]) -> int:
     from emulator.testing import GRACEFUL_SHUTDOWN_S
 
     app = create_app(config, allowed_origins=rill_start_origins(allowed_origins, config.port))
+    if config.default_user is not None:
+        from emulator.identity import find_mock_user, unknown_user_error
+
+        mock_users = app.state.emu.runtime.project.config.mock_users
+        if find_mock_user(mock_users, config.default_user) is None:
+            print(
+                f"rill-emu: {unknown_user_error(config.default_user, mock_users, '--as').message}",
+                file=sys.stderr,
+            )
+            app.state.emu.close()
+            return 2
     uvicorn.run(
         app,
         host=config.host,
@@ -232,6 +270,35 @@ def _openapi(config: EmuConfig, output: Path | None, port: int) -> int:
         return 0
     finally:
         engine.close()
+
+
+def _token(config: EmuConfig, email: str, extra: dict[str, str]) -> int:
+    import json
+
+    from emulator.identity import find_mock_user, mint_dev_jwt, mock_user_attributes, unknown_user_error
+    from emulator.project.rillyaml import parse_rill_yaml
+
+    mock_users: Sequence[Any] = ()
+    for name in ("rill.yaml", "rill.yml"):
+        path = config.project / name
+        if path.is_file():
+            project_config, _ = parse_rill_yaml(
+                "/" + name, path.read_text(encoding="utf-8"), config.environment
+            )
+            mock_users = project_config.mock_users
+            break
+    user = find_mock_user(mock_users, email)
+    if user is None:
+        print(f"rill-emu: {unknown_user_error(email, mock_users, 'rill-emu token').message}", file=sys.stderr)
+        return 1
+    attributes: dict[str, Any] = mock_user_attributes(user)
+    for key, text in extra.items():
+        try:
+            attributes[key] = json.loads(text)
+        except ValueError:
+            attributes[key] = text
+    print(mint_dev_jwt(attributes))
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

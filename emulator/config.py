@@ -27,3 +27,5 @@ class EmuConfig:
     log_format: Literal["console", "json", "quiet"] = "console"
     watch: bool = True
     model_timeout: float | None = None
+    #: ``serve --as EMAIL``: the mock user a request without identity headers runs as.
+    default_user: str | None = None

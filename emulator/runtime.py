@@ -15,6 +15,7 @@ from typing import Any
 
 from emulator.errors import BadRequest
 from emulator.identity import Claims
+from emulator.memo import Memo
 from emulator.metrics.builder import Restrictions
 from emulator.olap.duckdb import DuckDBEngine, QueryResult
 from emulator.olap.models import ModelsState, build_models
@@ -58,6 +59,8 @@ class Runtime:
     build_ms: float
     changed: tuple[str, ...] = ()
     env_data: Mapping[str, Any] = field(default_factory=dict)
+    #: Compilation results valid for this generation only (metrics SQL parses, compiled queries).
+    memo: Memo = field(default_factory=Memo, compare=False, repr=False)
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -118,18 +121,8 @@ class Runtime:
             rows.append(("MetricsView", mv.name, "Idle", self._metrics_view_error(mv.model)))
         for api in self.project.apis.values():
             rows.append(("API", api.name, "Idle", ""))
-        kinds = {
-            "connector": "Connector",
-            "explore": "Explore",
-            "canvas": "Canvas",
-            "theme": "Theme",
-            "component": "Component",
-            "report": "Report",
-            "alert": "Alert",
-            "migration": "Migration",
-        }
-        for other in self.project.others:
-            rows.append((kinds.get(other.kind, other.kind.title()), other.name, "Idle", ""))
+        for other in self.project.others:  # kinds as Rill names them: Connector, Explore, ...
+            rows.append((other.kind, other.name, "Idle", ""))
         rows.sort(key=lambda r: (r[0], r[1]))
         return rows
 
@@ -168,6 +161,10 @@ class RuntimeBuilder:
         started = time.perf_counter()
         prev = self.current
         project = self.loader.load()
+        # Rill validates security expressions for a dummy user at parse time; that needs DuckDB.
+        from emulator.security import validate_project_security
+
+        project = validate_project_security(project)
         models, touched = build_models(
             self.engine, project.models, prev.models if prev else None, timeout=self.model_timeout
         )

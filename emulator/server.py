@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -18,16 +19,17 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from emulator import jsonval, openapi
+from emulator import explain, jsonval, openapi
 from emulator.config import INSTANCE_ID, EmuConfig
 from emulator.cors import RillCORSMiddleware, rill_start_origins
-from emulator.errors import EmuError, MethodNotAllowed, NotFound
-from emulator.identity import claims_from_authorization
+from emulator.errors import BadRequest, EmuError, Forbidden, MethodNotAllowed, NotFound
+from emulator.identity import Claims, IdentityContext, TokenError, issue_dev_jwt, request_claims
 from emulator.olap.duckdb import DuckDBEngine
 from emulator.reload import Reloader, problem_json
 from emulator.reporting import Reporter
 from emulator.requestargs import merge_args
 from emulator.runtime import Runtime, RuntimeBuilder
+from emulator.security import check_api_access
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 GENERATION_HEADER = "X-Rill-Emu-Generation"
@@ -83,11 +85,21 @@ class EmuState:
         self.engine.close()
 
 
-def error_response(exc: EmuError, generation: int | None = None) -> Response:
-    """Rill's error shape: ``{"error": "..."}`` with its content type and nosniff."""
+def error_response(
+    exc: EmuError, generation: int | None = None, trace: explain.Explain | None = None
+) -> Response:
+    """Rill's error shape: ``{"error": "..."}`` with its content type and nosniff.
+
+    A rejected bearer token answers as Rill's auth middleware does: plain text (Go's ``http.Error``).
+    """
     headers = {"X-Content-Type-Options": "nosniff"}
     if generation is not None:
         headers[GENERATION_HEADER] = str(generation)
+    if trace is not None:
+        headers.update(trace.headers())
+    if isinstance(exc, TokenError):
+        text = exc.message + "\n"
+        return Response(text, status_code=exc.status, media_type="text/plain; charset=utf-8", headers=headers)
     return Response(
         jsonval.dumps({"error": exc.message}),
         status_code=exc.status,
@@ -97,33 +109,67 @@ def error_response(exc: EmuError, generation: int | None = None) -> Response:
 
 
 def _check_instance(request: Request) -> None:
-    instance = request.path_params["instance"]
+    instance = request.path_params.get("instance", INSTANCE_ID)  # cloud-shaped routes name no instance
     if instance != INSTANCE_ID:
         raise NotFound(f'instance "{instance}" not found (rill-emu serves one instance: "{INSTANCE_ID}")')
 
 
+def _claims(request: Request, state: EmuState, runtime: Runtime) -> Claims:
+    """Who the request runs as (see ``identity.request_claims``); checks Rill's ``ReadAPI`` permission.
+
+    The cloud-shaped routes (``/v1/orgs/{org}/projects/{project}/runtime/...``) need an identity.
+    """
+    ctx = IdentityContext(
+        mock_users=runtime.project.config.mock_users,
+        default_user=state.config.default_user,
+        settings_root=runtime.project.root,
+    )
+    claims = request_claims(request.headers, ctx, cloud="project" in request.path_params)
+    if not claims.can("read_api"):
+        raise Forbidden("does not have access to custom APIs")
+    return claims
+
+
 async def api_endpoint(request: Request) -> Response:
-    """``/v1/instances/{instance}/api/{name...}``: resolve a custom or built-in API."""
+    """``/v1/instances/{instance}/api/{name...}`` (and its cloud-shaped twins): resolve an API.
+
+    With ``X-Rill-Emu-Explain: 1`` the response also carries explain headers (``explain``).
+    """
     state: EmuState = request.app.state.emu
     runtime = state.runtime
+    trace, token = explain.start() if explain.wanted(request.headers) else (None, None)
     try:
         _check_instance(request)
-        claims = claims_from_authorization(request.headers.get("authorization"))
+        claims = _claims(request, state, runtime)
+        if trace is not None:
+            trace.set_identity(claims)
         body = await request.body()
         args = merge_args(body, request.scope.get("query_string", b""))
         name = request.path_params["name"]
         api = runtime.lookup_api(name)
         if api is None:
             raise NotFound(_not_found_message(runtime, name))
+        if trace is not None:
+            trace.api = {"name": api.name, "resolver": api.resolver, "args": args}
+        check_api_access(runtime, api, claims)
         if api.skip_nested_security:
             claims = dataclasses.replace(claims, skip_checks=True)
-        data = await anyio.to_thread.run_sync(_resolve_encoded, runtime, api, args, claims)
+        run_on = runtime
+        if trace is not None:
+            run_on = dataclasses.replace(runtime, engine=explain.RecordingEngine(runtime.engine, trace))
+        data = await anyio.to_thread.run_sync(_resolve_encoded, run_on, api, args, claims)
     except EmuError as exc:
-        return error_response(exc, runtime.generation)
+        return error_response(exc, runtime.generation, trace)
     except Exception as exc:  # a bug of ours: answer 500 in Rill's shape and keep serving
         state.reporter.error(f"{request.method} {request.url.path}: {exc!r}")
-        return error_response(EmuError(f"internal error: {exc}"), runtime.generation)
-    return Response(data, media_type="application/json", headers={GENERATION_HEADER: str(runtime.generation)})
+        return error_response(EmuError(f"internal error: {exc}"), runtime.generation, trace)
+    finally:
+        if token is not None:
+            explain.stop(token)
+    headers = {GENERATION_HEADER: str(runtime.generation)}
+    if trace is not None:
+        headers.update(trace.headers())
+    return Response(data, media_type="application/json", headers=headers)
 
 
 def _resolve_encoded(runtime: Runtime, api: Any, args: dict[str, Any], claims: Any) -> bytes:
@@ -152,12 +198,18 @@ async def openapi_endpoint(request: Request) -> Response:
         if request.method != "GET":
             raise MethodNotAllowed("GET only")
         _check_instance(request)
-        claims_from_authorization(request.headers.get("authorization"))
+        _claims(request, state, runtime)
     except EmuError as exc:
         return error_response(exc, runtime.generation)
     accept = request.headers.get("accept", "")
     as_yaml = accept in ("application/yaml", "application/x-yaml")
-    data = state.openapi_document(runtime, as_yaml)
+    if "project" in request.path_params:
+        # Cloud-shaped route: the same document, its server URL being the route it was fetched from.
+        doc = state.openapi_dict(runtime)
+        doc["servers"] = [{"url": str(request.base_url).rstrip("/") + request.url.path.rsplit("/", 1)[0]}]
+        data = openapi.to_yaml(doc) if as_yaml else openapi.to_json(doc)
+    else:
+        data = state.openapi_document(runtime, as_yaml)
     media = "application/yaml" if as_yaml else "application/json"
     return Response(data, media_type=media, headers={GENERATION_HEADER: str(runtime.generation)})
 
@@ -228,6 +280,28 @@ async def events_endpoint(request: Request) -> Response:
     )
 
 
+async def dev_jwt_endpoint(request: Request) -> Response:
+    """``POST /v1/dev-jwt``: Rill's ``IssueDevJWT``, a dev JWT for a would-be user.
+
+    The body is ``{name, email, admin, groups, attributes}``; the answer ``{"jwt": "..."}``; errors come
+    in gRPC-gateway's shape.
+    """
+    try:
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError as exc:
+            raise BadRequest(f"proto: syntax error: {exc}") from None
+        jwt = issue_dev_jwt(body)
+    except EmuError as exc:
+        return Response(
+            jsonval.dumps({"code": 3, "message": exc.message, "details": []}),
+            status_code=400,
+            media_type="application/json",
+        )
+    return Response(jsonval.dumps({"jwt": jwt}), media_type="application/json")
+
+
 async def health_endpoint(request: Request) -> Response:
     """``/v1/health``: the server is up."""
     return Response(b"{}", media_type="application/json")
@@ -266,7 +340,14 @@ def create_app(
         Route("/v1/instances/{instance}/emu/status", status_endpoint, methods=["GET", "HEAD"]),
         Route("/v1/instances/{instance}/emu/events", events_endpoint, methods=["GET"]),
         Route("/v1/instances/{instance}/api/{name:path}", api_endpoint, methods=ALL_METHODS),
+        Route("/v1/dev-jwt", dev_jwt_endpoint, methods=["POST"]),
     ]
+    # Rill Cloud's runtime proxy routes, served by the same handlers (frontend code and SDKs written for
+    # Rill Cloud work by changing only the base URL).
+    for org in ("/v1/organizations/{org}", "/v1/orgs/{org}"):
+        prefix = org + "/projects/{project}/runtime"
+        routes.append(Route(prefix + "/api/openapi", openapi_endpoint, methods=ALL_METHODS))
+        routes.append(Route(prefix + "/api/{name:path}", api_endpoint, methods=ALL_METHODS))
     origins = rill_start_origins([], config.port) if allowed_origins is None else list(allowed_origins)
     middleware = [Middleware(RillCORSMiddleware, allowed_origins=origins)]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

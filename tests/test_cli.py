@@ -77,7 +77,10 @@ def test_env_flag_overrides_project_variables(tmp_path: Path) -> None:
 def _start_serve(args: list[str], port: int) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "emulator.cli", "serve", *args, "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -91,7 +94,9 @@ def _start_serve(args: list[str], port: int) -> tuple[subprocess.Popen[str], str
 
 
 def test_serve_prints_urls_and_problems_then_serves(tmp_path: Path) -> None:
-    write_project(tmp_path, {"apis/ok.yaml": "type: api\nsql: SELECT 1 AS one\n", "apis/bad.yaml": "type: nope\n"})
+    write_project(
+        tmp_path, {"apis/ok.yaml": "type: api\nsql: SELECT 1 AS one\n", "apis/bad.yaml": "type: nope\n"}
+    )
     port = free_port()
     proc, _ = _start_serve([str(tmp_path), "--no-watch"], port)
     try:

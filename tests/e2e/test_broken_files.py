@@ -61,4 +61,6 @@ def test_status_lists_problems_and_resources(serve: ServeFn) -> None:
     status = httpx.get(f"{server.url}/v1/instances/default/emu/status", timeout=30).json()
     assert status["generation"] == 1
     assert {"type": "API", "name": "good", "status": "Idle", "error": ""} in status["resources"]
-    assert [p["text"] for p in status["problems"]] == ['apis/unknown_type.yaml:1: invalid resource type "apii"']
+    assert [p["text"] for p in status["problems"]] == [
+        'apis/unknown_type.yaml:1: invalid resource type "apii"'
+    ]
