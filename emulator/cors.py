@@ -14,7 +14,8 @@ What ``rs/cors`` does, and so what this middleware does:
   origin), ``Access-Control-Allow-Methods`` (the requested method, verbatim),
   ``Access-Control-Allow-Headers`` (the requested headers, verbatim) and ``Access-Control-Max-Age``.
 - Any other request gets ``Vary: Origin`` and, when it has an allowed origin and an allowed method
-  (``OPTIONS`` counts as allowed), ``Access-Control-Allow-Origin``.
+  (``OPTIONS`` counts as allowed), ``Access-Control-Allow-Origin``, plus (rill-emu only)
+  ``Access-Control-Expose-Headers`` naming its own ``X-Rill-Emu-*`` and ``Server-Timing`` headers.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ ALLOWED_METHODS = ("HEAD", "GET", "POST", "PUT", "PATCH", "DELETE")
 #: Rill's ``MaxAge``: one hour.
 MAX_AGE = 3600
 _PREFLIGHT_VARY = b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+#: rill-emu's own response headers, exposed to browser code (Rill sets no Expose-Headers; these
+#: headers do not exist in Rill's answers either).
+EXPOSED_HEADERS = b"X-Rill-Emu-Generation, X-Rill-Emu-Explain, Server-Timing"
 
 
 def rill_start_origins(extra: Iterable[str], port: int) -> list[str]:
@@ -136,6 +140,7 @@ class RillCORSMiddleware:
         if origin and self.policy.allows(origin) and _method_allowed(method):
             allow_origin = origins if self.policy.echo else [b"*"]
             out += [(b"access-control-allow-origin", o) for o in allow_origin]
+            out.append((b"access-control-expose-headers", EXPOSED_HEADERS))
         return out
 
 

@@ -138,7 +138,12 @@ def test_actual_requests_get_vary_and_the_echoed_origin() -> None:
     client = _client(["*"])
     resp = client.request("POST", {"Origin": "http://app.test"})
     assert resp.text == "POST reached the app"
-    assert _cors_headers(resp) == {"vary": ["Origin"], "access-control-allow-origin": ["http://app.test"]}
+    assert _cors_headers(resp) == {
+        "vary": ["Origin"],
+        "access-control-allow-origin": ["http://app.test"],
+        # rill-emu's own headers are readable by browser code (an extra over Rill)
+        "access-control-expose-headers": ["X-Rill-Emu-Generation, X-Rill-Emu-Explain, Server-Timing"],
+    }
     # No Access-Control-Request-Method: a plain OPTIONS request, served by the app, OPTIONS allowed.
     resp = client.request("OPTIONS", {"Origin": "http://app.test"})
     assert resp.text == "OPTIONS reached the app"
