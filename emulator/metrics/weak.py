@@ -15,30 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from emulator.errors import BadRequest
+from emulator.gotypes import go_type_name
 from emulator.metrics.gostr import go_quote
 
 _RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _GO_RFC3339_NANO = "2006-01-02T15:04:05.999999999Z07:00"
 _GO_INT = re.compile(r"^[+-]?(0[xX][0-9a-fA-F_]+|0[oO]?[0-7_]*|0[bB][01_]+|[1-9][0-9_]*)$")
-
-
-def go_type_name(value: Any) -> str:
-    """The Go type a JSON/YAML value decodes to (for mapstructure messages)."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "[]interface {}"
-    if isinstance(value, Mapping):
-        return "map[string]interface {}"
-    if isinstance(value, dt.datetime):
-        return "time.Time"
-    return type(value).__name__
 
 
 def _go_kind(value: Any) -> str:

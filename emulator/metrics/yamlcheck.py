@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emulator.errors import ProjectError
+from emulator.gotypes import yaml_tag
 
 # A "word" for Go's cases.Title: letters/digits, joined by apostrophes or dots between them.
 _WORD = re.compile(r"[^\W_]+(?:['\u2019.][^\W_]+)*")
@@ -20,22 +21,6 @@ def to_display_name(name: str) -> str:
         return name
     text = name.replace("_", " ").replace("-", " ").replace(":", ": ")
     return _WORD.sub(lambda m: m.group(0)[:1].upper() + m.group(0)[1:].lower(), text)
-
-
-def _yaml_tag(value: Any) -> str:
-    if isinstance(value, bool):
-        return "!!bool"
-    if isinstance(value, int):
-        return "!!int"
-    if isinstance(value, float):
-        return "!!float"
-    if isinstance(value, list):
-        return "!!seq"
-    if isinstance(value, dict):
-        return "!!map"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return "!!timestamp"
-    return "!!str"
 
 
 class Strict:
@@ -56,7 +41,7 @@ class Strict:
 
     def type_error(self, key: str, value: Any, go_type: str) -> ProjectError:
         """A value of the wrong YAML kind for its Go field type."""
-        tag = _yaml_tag(value)
+        tag = yaml_tag(value)
         if isinstance(value, (list, dict)):
             return self.unmarshal_error(key, f"cannot unmarshal {tag} into {go_type}")
         return self.unmarshal_error(key, f"cannot unmarshal {tag} `{self.scalar_text(value)}` into {go_type}")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from emulator.errors import ProjectError
+from emulator.gotypes import json_kind
 from emulator.project.resources import OpenAPIBlock
 from emulator.project.yamlutil import type_error
 
@@ -98,22 +99,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return "null"
-
-
 def _cannot_unmarshal(value: Any, go_type: str) -> str:
-    return f"json: cannot unmarshal {_json_type(value)} into Go value of type {go_type}"
+    return f"json: cannot unmarshal {json_kind(value)} into Go value of type {go_type}"
 
 
 def _check_parameter(param: Any, line: int | None) -> None:
@@ -164,7 +151,7 @@ def _check_fields(obj: Mapping[str, Any], fields: Mapping[str, str], struct: str
                 "[]schema": "openapi3.SchemaRefs",
             }
             raise ValueError(
-                f"json: cannot unmarshal {_json_type(value)} into Go struct field {struct}.{key} of type "
+                f"json: cannot unmarshal {json_kind(value)} into Go struct field {struct}.{key} of type "
                 f"{shown.get(go_type, go_type)}"
             )
 
@@ -175,13 +162,13 @@ def _check_schema(schema: Mapping[str, Any]) -> None:
         isinstance(kind, str) or (isinstance(kind, list) and all(isinstance(k, str) for k in kind))
     ):
         raise ValueError(
-            f"json: cannot unmarshal {_json_type(kind)} into Go struct field Schema.type of type string"
+            f"json: cannot unmarshal {json_kind(kind)} into Go struct field Schema.type of type string"
         )
     _check_fields(schema, _SCHEMA_FIELDS, "Schema")
     extra = schema.get("additionalProperties")
     if extra is not None and not isinstance(extra, (bool, Mapping)):
         raise ValueError(
-            f"json: cannot unmarshal {_json_type(extra)} into Go struct field "
+            f"json: cannot unmarshal {json_kind(extra)} into Go struct field "
             "Schema.additionalProperties of type openapi3.AdditionalProperties"
         )
     children: list[Any] = []

@@ -20,6 +20,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from emulator.errors import ProjectError
+from emulator.gotypes import yaml_tag as yaml_kind
 
 __all__ = ["KeyPath", "YamlDoc", "YamlError", "deep_merge", "load_yaml", "type_error", "yaml_kind"]
 
@@ -58,23 +59,6 @@ _Loader.add_implicit_resolver(_MERGE, re.compile(r"^<<$"), ["<"])
 
 class YamlError(ProjectError):
     """A YAML syntax or decoding error, with the line it was found on."""
-
-
-def yaml_kind(value: Any) -> str:
-    """The YAML tag Go would print for ``value`` in a decoding error (``!!map``, ``!!seq``, ``!!str``...)."""
-    if isinstance(value, Mapping):
-        return "!!map"
-    if isinstance(value, list):
-        return "!!seq"
-    if isinstance(value, bool):
-        return "!!bool"
-    if isinstance(value, int):
-        return "!!int"
-    if isinstance(value, float):
-        return "!!float"
-    if value is None:
-        return "!!null"
-    return "!!str"
 
 
 def type_error(value: Any, target: str, line: int | None) -> YamlError:

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from emulator.errors import BadRequest
+from emulator.gotypes import go_type_name
 
-_GO_KIND = {str: "string", bool: "bool", float: "float64", int: "int", list: "slice", dict: "map"}
+_GO_TARGET = {int: "int", str: "string"}
 
 
 def decode_strict(args: Mapping[str, Any], fields: Mapping[str, type]) -> dict[str, Any]:
@@ -27,9 +28,9 @@ def decode_strict(args: Mapping[str, Any], fields: Mapping[str, type]) -> dict[s
             typ is str and isinstance(value, str)
         )
         if not ok:
-            kind = _GO_KIND.get(type(value), type(value).__name__)
+            kind = go_type_name(value)
             errors.append(
-                f"'{key}' expected type '{typ.__name__}', got unconvertible type '{kind}', "
+                f"'{key}' expected type '{_GO_TARGET[typ]}', got unconvertible type '{kind}', "
                 f"value: '{_go_value(value)}'"
             )
             continue
