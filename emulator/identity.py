@@ -25,6 +25,7 @@ from typing import Any
 
 from emulator import jsonval
 from emulator.errors import BadRequest, EmuError, Unauthorized
+from emulator.gotypes import json_kind
 from emulator.project.resources import MockUser
 
 #: Rill's permission codes (``runtime/security.go``) and the names rill-emu uses for them.
@@ -190,7 +191,7 @@ def _json_object(raw: bytes, go_type: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise TokenError(_go_json_syntax_error(exc)) from None
     if not isinstance(value, dict):
-        raise TokenError(f"json: cannot unmarshal {_go_json_kind(value)} into Go value of type {go_type}")
+        raise TokenError(f"json: cannot unmarshal {json_kind(value)} into Go value of type {go_type}")
     return value
 
 
@@ -203,22 +204,8 @@ def _go_json_syntax_error(exc: json.JSONDecodeError) -> str:
     return f"invalid character {char} {where}"
 
 
-def _go_json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if value is None:
-        return "null"
-    return "object"
-
-
 def _claim_type_error(value: Any, claim: str, go_type: str) -> str:
-    kind = _go_json_kind(value)
+    kind = json_kind(value)
     return f"json: cannot unmarshal {kind} into Go struct field devJWTClaims.{claim} of type {go_type}"
 
 
