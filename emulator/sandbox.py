@@ -66,6 +66,11 @@ class EventFollower:
         with self._cond:
             return len(self._events)
 
+    def since(self, mark: int) -> list[dict[str, Any]]:
+        """The reload events received after ``mark`` (see ``mark``), oldest first."""
+        with self._cond:
+            return list(self._events[mark:])
+
     def wait_for(self, paths: Collection[str], since: int, timeout: float) -> dict[str, Any]:
         """Wait until reload events received after ``since`` name every path; returns the last one."""
         wanted = set(paths)

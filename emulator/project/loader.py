@@ -5,11 +5,17 @@ A :class:`ProjectLoader` remembers each file's ``(mtime_ns, size)`` and each ste
 reuses the spec objects of every other group, so hot reload costs in proportion to what changed. A
 change to rill.yaml or to a ``.env`` file re-parses everything, since defaults and variables reach every
 resource.
+
+With ``load(changed=...)`` (the paths a file watcher reported) the tree is not scanned: only those
+paths are stat'ed, and their groups are re-parsed even when their stat looks unchanged (two saves of
+the same size within the file system's timestamp granularity).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+import stat as stat_module
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -19,7 +25,10 @@ from emulator.project.files import (
     MAX_FILE_SIZE,
     FileStat,
     is_dotenv,
+    is_ignored,
     is_rill_yaml,
+    is_sql,
+    is_yaml,
     path_stem,
     read_bytes,
     read_text,
@@ -69,42 +78,108 @@ class ProjectLoader:
         self._settings: _Settings | None = None
         self._stats: dict[str, FileStat] = {}
         self._groups: dict[tuple[str, ...], StemResult] = {}
+        self._group_of: dict[str, tuple[str, ...]] = {}
         self._project: Project | None = None
 
-    def load(self) -> Project:
-        """Scan the project and return it, reusing the unchanged parts of the previous load."""
+    def load(self, changed: Collection[str] | None = None, *, rescan: bool = False) -> Project:
+        """Scan the project and return it, reusing the unchanged parts of the previous load.
+
+        ``changed``: project paths (``/apis/a.yaml``, folders too) known to be the only ones changed
+        since the previous load, as a file watcher reports them; the tree is then not scanned unless
+        ``rescan`` (changed files are re-parsed either way).
+        """
         rill_stats = self._rill_stats()
         previous = self._settings
         settings = previous
-        if settings is None or settings.rill_stats != rill_stats:
+        forced = frozenset(changed or ())
+        settings_forced = any(is_rill_yaml(p) or is_dotenv(p) for p in forced)
+        if settings is None or settings.rill_stats != rill_stats or settings_forced:
             settings = self._read_settings(rill_stats, previous.dotenv_stats if previous else ())
-        stats = scan(self.root, settings.config.ignore_paths)
+        stats = None
+        if changed is not None and not rescan and settings is previous and self._project is not None:
+            stats = self._restat(forced, settings.config.ignore_paths)
+            if stats is not None and stats.keys() == self._stats.keys():
+                # The same files as before (edits only; a .env edit re-reads settings above).
+                return self._reparse(settings, stats, forced, self._project)
+        if stats is None:
+            stats = scan(self.root, settings.config.ignore_paths)
         dotenv_stats = tuple(sorted((p, s) for p, s in stats.items() if is_dotenv(p)))
         if dotenv_stats != settings.dotenv_stats:
             settings = self._read_settings(rill_stats, dotenv_stats)
         if previous is None or (settings.config, settings.variables) != (previous.config, previous.variables):
             # Defaults, the OLAP connector and variables reach every resource: parse everything again.
             self._groups.clear()
-        elif settings is previous and stats == self._stats and self._project is not None:
+        elif settings is previous and stats == self._stats and not forced and self._project is not None:
             return self._project
 
-        ctx = ParseContext(
+        ctx = self._context(settings)
+        groups: dict[tuple[str, ...], StemResult] = {}
+        for paths in _stem_groups(p for p in stats if not is_rill_yaml(p) and not is_dotenv(p)):
+            cached = self._groups.get(paths)
+            if (
+                cached is not None
+                and forced.isdisjoint(paths)
+                and all(stats[p] == self._stats.get(p) for p in paths)
+            ):
+                groups[paths] = cached
+            else:
+                groups[paths] = parse_stem([self._source(p, stats[p]) for p in paths], ctx)
+        self._settings, self._stats, self._groups = settings, stats, groups
+        self._group_of = {path: paths for paths in groups for path in paths}
+        self._project = _assemble(self.root, self.environment, settings, groups.values())
+        return self._project
+
+    def _reparse(
+        self, settings: _Settings, stats: dict[str, FileStat], changed: Collection[str], project: Project
+    ) -> Project:
+        """Re-parse the groups of ``changed`` files when no file was added or removed.
+
+        The project is patched rather than assembled again when each changed group still yields one
+        spec under the same kind and name, with no problem before or after.
+        """
+        ctx = self._context(settings)
+        groups = dict(self._groups)
+        patched: Project | None = project
+        for paths in {self._group_of[p] for p in changed if p in self._group_of}:
+            old = groups[paths]
+            new = groups[paths] = parse_stem([self._source(p, stats[p]) for p in paths], ctx)
+            if patched is not None:
+                patched = _patch(patched, old, new)
+        self._stats, self._groups = stats, groups
+        if patched is None:
+            patched = _assemble(self.root, self.environment, settings, groups.values())
+        self._project = patched
+        return patched
+
+    def _context(self, settings: _Settings) -> ParseContext:
+        return ParseContext(
             environment=self.environment,
             olap_connector=settings.config.olap_connector,
             defaults=settings.config.defaults,
             variables=settings.variables,
             funcs=self._funcs,
         )
-        groups: dict[tuple[str, ...], StemResult] = {}
-        for paths in _stem_groups(p for p in stats if not is_rill_yaml(p) and not is_dotenv(p)):
-            cached = self._groups.get(paths)
-            if cached is not None and all(stats[p] == self._stats.get(p) for p in paths):
-                groups[paths] = cached
-            else:
-                groups[paths] = parse_stem([self._source(p, stats[p]) for p in paths], ctx)
-        self._settings, self._stats, self._groups = settings, stats, groups
-        self._project = _assemble(self.root, self.environment, settings, groups.values())
-        return self._project
+
+    def _restat(self, changed: Collection[str], ignore_paths: tuple[str, ...]) -> dict[str, FileStat] | None:
+        """The previous scan, updated for ``changed`` paths only; None when a full scan is needed."""
+        stats = dict(self._stats)
+        for path in changed:
+            if is_ignored(path, ignore_paths):
+                continue
+            try:
+                st = os.stat(self.root / path.lstrip("/"), follow_symlinks=False)
+            except OSError:
+                if stats.pop(path, None) is None:  # maybe a removed folder: drop what was below it
+                    prefix = path.rstrip("/") + "/"
+                    for known in [p for p in stats if p.startswith(prefix)]:
+                        del stats[known]
+                continue
+            if stat_module.S_ISREG(st.st_mode):
+                if is_sql(path) or is_yaml(path) or is_dotenv(path):
+                    stats[path] = (st.st_mtime_ns, st.st_size)
+            elif stat_module.S_ISDIR(st.st_mode) or stat_module.S_ISLNK(st.st_mode):
+                return None  # a new folder (its files may predate its watch) or a symlink: scan
+        return stats
 
     def _rill_stats(self) -> tuple[tuple[str, FileStat], ...]:
         found = []
@@ -178,6 +253,22 @@ def _stem_groups(paths: Iterable[str]) -> list[tuple[str, ...]]:
     if current:
         groups.append(tuple(current))
     return groups
+
+
+def _patch(project: Project, old: StemResult, new: StemResult) -> Project | None:
+    """``project`` with ``old``'s spec replaced by ``new``'s, or None when assembling could differ."""
+    if old.problems or new.problems or old.spec is None or new.spec is None:
+        return None
+    if old.kind != new.kind or old.name is None or new.name is None or old.name.lower() != new.name.lower():
+        return None
+    key, spec = new.name.lower(), new.spec
+    if isinstance(spec, ApiSpec) and project.apis.get(key) is old.spec:
+        return replace(project, apis={**project.apis, key: spec})
+    if isinstance(spec, ModelSpec) and project.models.get(key) is old.spec:
+        return replace(project, models={**project.models, key: spec})
+    if isinstance(spec, MetricsViewSpec) and project.metrics_views.get(key) is old.spec:
+        return replace(project, metrics_views={**project.metrics_views, key: spec})
+    return None  # another kind, or the old spec lost a name collision
 
 
 def _assemble(
