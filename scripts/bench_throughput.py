@@ -2,16 +2,24 @@
 
     python scripts/bench_throughput.py [--duration 3] [--rounds 2] [--concurrency 1 16]
 
-Both servers run as separate processes on loopback ports with the same uvicorn settings; the load
-comes from a third process (scripts/loadgen.py). The baseline executes exactly the SQL the emulator
-executes for each case (rendered template or compiled metrics SQL, with the row-cap wrapper), so the
-ratio measures the emulator's own overhead: routing, args, templating, security, encoding.
+Three servers run as separate processes on loopback ports with the same uvicorn settings: rill-emu
+with ``--no-cache`` (uncached), rill-emu with its result cache (cached: identical requests), and the
+baseline (scripts/baseline_app.py). The load comes from another process (scripts/loadgen.py, HTTP/1.1
+keep-alive, one connection per concurrent client). The baseline executes exactly the SQL the emulator
+executes for each case (rendered template or compiled metrics SQL with the row filter applied, with
+the row-cap wrapper), so the uncached ratio measures the emulator's own overhead: routing, identity,
+args, templating, security, encoding.
+
+The project is a copy of sample_project plus a 1,000,000-row model and an API aggregating it, made in
+a temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,28 +27,67 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from loadgen import LoadResult, run_load  # noqa: E402
+from loadgen import LoadResult, Request, run_load  # noqa: E402
 
-from emulator.identity import ANONYMOUS_ADMIN  # noqa: E402
+from emulator.identity import ANONYMOUS_ADMIN, Claims, find_mock_user, mock_user_attributes  # noqa: E402
 from emulator.metrics import build_sql, compile_metrics_sql  # noqa: E402
 from emulator.olap.duckdb import DuckDBEngine, build_order  # noqa: E402
 from emulator.olap.models import model_deps  # noqa: E402
-from emulator.runtime import RuntimeBuilder  # noqa: E402
+from emulator.runtime import Runtime, RuntimeBuilder  # noqa: E402
+from emulator.security import metrics_view_restrictions  # noqa: E402
 from emulator.testing import free_port  # noqa: E402
 
-PROJECT = ROOT / "sample_project"
+SAMPLE = ROOT / "sample_project"
+ROW_FILTER_USER = "emilie@sample-shop.eu"
 
-#: (case label, API name, query string)
-CASES: list[tuple[str, str, str]] = [
-    ("sql: top_products", "top_products", "limit=10"),
-    ("sql: orders_by_status", "orders_by_status", "status=shipped"),
-    ("metrics_sql: top_categories", "top_categories", ""),
+BIG_MODEL = """\
+-- 1,000,000 synthetic events for the throughput benchmark.
+SELECT
+  range AS event_id,
+  range % 5000 AS customer_id,
+  'category_' || (range % 17) AS category,
+  (range * 7919) % 100000 AS amount_cents,
+  TIMESTAMP '2024-01-01' + INTERVAL (range % 525600) MINUTE AS happened_at
+FROM range(1000000)
+"""
+BIG_API = """\
+type: api
+sql: |
+  SELECT category, COUNT(*) AS events, SUM(amount_cents) AS total_cents, AVG(amount_cents) AS average
+  FROM bench_events
+  GROUP BY category
+  ORDER BY category
+"""
+
+#: (label, API name, query string, user e-mail or None)
+CASES: list[tuple[str, str, str, str | None]] = [
+    ("trivial SQL API (top_products)", "top_products", "limit=10", None),
+    ("aggregation over a 1M-row model", "bench_by_category", "", None),
+    ("metrics_sql + row filter (top_categories as a mock user)", "top_categories", "", ROW_FILTER_USER),
 ]
+
+
+def make_project(target: Path) -> Path:
+    """A copy of sample_project with the 1M-row model and its API."""
+    shutil.copytree(SAMPLE, target, ignore=shutil.ignore_patterns("tmp", "*.duckdb*"))
+    (target / "models" / "bench_events.sql").write_text(BIG_MODEL)
+    (target / "apis" / "bench_by_category.yaml").write_text(BIG_API)
+    return target
+
+
+def claims_for(runtime: Runtime, email: str | None) -> Claims:
+    """The claims rill-emu gives a request with ``X-Rill-User: email`` (or none)."""
+    if email is None:
+        return ANONYMOUS_ADMIN
+    user = find_mock_user(runtime.project.config.mock_users, email)
+    assert user is not None, email
+    return Claims(mock_user_attributes(user), source="mock_user", subject=email)
 
 
 def build_spec(project: Path) -> dict[str, Any]:
@@ -51,17 +98,20 @@ def build_spec(project: Path) -> dict[str, Any]:
         models = runtime.project.models
         order, _ = build_order(model_deps(models))
         queries: dict[str, Any] = {}
-        for _label, name, qs in CASES:
+        for _label, name, qs, email in CASES:
             api = runtime.lookup_api(name)
             assert api is not None and api.template is not None, name
+            claims = claims_for(runtime, email)
             args = dict(p.split("=", 1) for p in qs.split("&") if p)
-            rendered = api.template.render(runtime.template_data(args, ANONYMOUS_ADMIN))
+            rendered = api.template.render(runtime.template_data(args, claims))
             if api.resolver == "sql":
                 queries[name] = {"sql": f"SELECT * FROM ({rendered}\n) LIMIT 10001", "params": []}
             else:
                 query = compile_metrics_sql(rendered, runtime.project.metrics_views)
                 view = runtime.project.metrics_views[query.metrics_view.lower()]
-                compiled = build_sql(query, view)
+                restrictions = metrics_view_restrictions(runtime, view, claims)
+                assert restrictions.row_filter, "the metrics case must apply a row filter"
+                compiled = build_sql(query, view, restrictions)
                 queries[name] = {"sql": compiled.sql, "params": list(compiled.params)}
         return {
             "root": str(project.resolve()),
@@ -75,7 +125,7 @@ def build_spec(project: Path) -> dict[str, Any]:
 def start(cmd: list[str], port: int) -> subprocess.Popen[bytes]:
     """Start a server process and wait until it answers /v1/health."""
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
@@ -86,9 +136,9 @@ def start(cmd: list[str], port: int) -> subprocess.Popen[bytes]:
     raise SystemExit(f"server did not start: {cmd}")
 
 
-def measure(port: int, path: str, concurrency: int, duration: float, rounds: int) -> LoadResult:
+def measure(port: int, request: Request, concurrency: int, duration: float, rounds: int) -> LoadResult:
     """Best of ``rounds`` runs (after a short warm-up)."""
-    reqs = [("GET", path, b"")]
+    reqs = [request]
     run_load("127.0.0.1", port, reqs, concurrency=concurrency, duration=0.5)
     results = [
         run_load("127.0.0.1", port, reqs, concurrency=concurrency, duration=duration) for _ in range(rounds)
@@ -96,58 +146,94 @@ def measure(port: int, path: str, concurrency: int, duration: float, rounds: int
     return max(results, key=lambda r: r.rps)
 
 
+def same_answers(spec: dict[str, Any], ports: dict[str, int]) -> None:
+    """Both emulators answer each case with the same bytes, and the baseline as many rows."""
+    for _label, name, qs, email in CASES:
+        headers = {"X-Rill-User": email} if email else {}
+        path = f"/v1/instances/default/api/{name}" + (f"?{qs}" if qs else "")
+        bodies = [
+            httpx.get(f"http://127.0.0.1:{ports[k]}{path}", headers=headers).content
+            for k in ("emu", "cached")
+        ]
+        base = httpx.get(f"http://127.0.0.1:{ports['base']}/q/{name}").json()
+        assert bodies[0] == bodies[1], name
+        assert len(json.loads(bodies[0])) == len(base) > 0, name
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print a markdown table."""
+    """Run the benchmark and print markdown tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     opts = parser.parse_args(argv)
 
-    spec = build_spec(PROJECT)
     with tempfile.TemporaryDirectory() as tmp:
+        project = make_project(Path(tmp) / "project")
+        spec = build_spec(project)
         spec_path = Path(tmp) / "spec.json"
         spec_path.write_text(json.dumps(spec))
-        emu_port, base_port = free_port(), free_port()
-        emu = start(
-            [
-                sys.executable,
-                "-m",
-                "emulator.cli",
-                "serve",
-                str(PROJECT),
-                "--port",
-                str(emu_port),
-                "--no-watch",
-            ],
-            emu_port,
-        )
-        base = start(
-            [sys.executable, str(ROOT / "scripts" / "baseline_app.py"), str(spec_path), str(base_port)],
-            base_port,
-        )
+        ports = {"emu": free_port(), "cached": free_port(), "base": free_port()}
+        serve = [sys.executable, "-m", "emulator.cli", "serve", str(project), "--no-watch", "--port"]
+        procs = [
+            start([*serve, str(ports["emu"]), "--no-cache"], ports["emu"]),
+            start([*serve, str(ports["cached"])], ports["cached"]),
+            start(
+                [
+                    sys.executable,
+                    str(ROOT / "scripts" / "baseline_app.py"),
+                    str(spec_path),
+                    str(ports["base"]),
+                ],
+                ports["base"],
+            ),
+        ]
         try:
+            same_answers(spec, ports)
             print(
-                "| case | conc. | rill-emu req/s | baseline req/s | ratio | emu p50 ms | base p50 ms "
-                "| p50 overhead ms | emu p99 ms | base p99 ms |"
+                f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, "
+                f"{opts.duration:g} s per run, best of {opts.rounds}\n"
             )
-            print("|---|---|---|---|---|---|---|---|---|---|")
-            for label, name, qs in CASES:
-                emu_path = f"/v1/instances/default/api/{name}" + (f"?{qs}" if qs else "")
-                base_path = f"/q/{name}"
+            print(
+                "| case | conc. | baseline req/s | rill-emu uncached req/s | ratio | cached req/s "
+                "| cached / baseline | base p50 ms | emu p50 ms | p50 overhead ms | base p99 ms | emu p99 ms "
+                "| cached p50 ms | cached p99 ms |"
+            )
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            for label, name, qs, email in CASES:
+                headers = (("X-Rill-User", email),) if email else ()
+                emu_req: Request = (
+                    "GET",
+                    f"/v1/instances/default/api/{name}" + (f"?{qs}" if qs else ""),
+                    b"",
+                    headers,
+                )
+                base_req: Request = ("GET", f"/q/{name}", b"")
                 for conc in opts.concurrency:
-                    e = measure(emu_port, emu_path, conc, opts.duration, opts.rounds)
-                    b = measure(base_port, base_path, conc, opts.duration, opts.rounds)
-                    if e.errors or b.errors:
-                        raise SystemExit(f"{label}: non-200 answers (emu {e.errors}, baseline {b.errors})")
-                    print(
-                        f"| {label} | {conc} | {e.rps:.0f} | {b.rps:.0f} | {e.rps / b.rps:.2f} | "
-                        f"{e.p50_ms:.2f} | {b.p50_ms:.2f} | {e.p50_ms - b.p50_ms:+.2f} | "
-                        f"{e.p99_ms:.2f} | {b.p99_ms:.2f} |",
-                        flush=True,
-                    )
+                    b = measure(ports["base"], base_req, conc, opts.duration, opts.rounds)
+                    e = measure(ports["emu"], emu_req, conc, opts.duration, opts.rounds)
+                    c = measure(ports["cached"], emu_req, conc, opts.duration, opts.rounds)
+                    if b.errors or e.errors or c.errors:
+                        raise SystemExit(f"{label}: non-200 answers ({b.errors}, {e.errors}, {c.errors})")
+                    cells = [
+                        label,
+                        str(conc),
+                        f"{b.rps:.0f}",
+                        f"{e.rps:.0f}",
+                        f"{e.rps / b.rps:.2f}",
+                        f"{c.rps:.0f}",
+                        f"{c.rps / b.rps:.1f}x",
+                        f"{b.p50_ms:.2f}",
+                        f"{e.p50_ms:.2f}",
+                        f"{e.p50_ms - b.p50_ms:+.2f}",
+                        f"{b.p99_ms:.2f}",
+                        f"{e.p99_ms:.2f}",
+                        f"{c.p50_ms:.2f}",
+                        f"{c.p99_ms:.2f}",
+                    ]
+                    print("| " + " | ".join(cells) + " |", flush=True)
         finally:
-            for proc in (emu, base):
+            for proc in procs:
                 proc.terminate()
                 proc.wait(timeout=30)
     return 0

@@ -13,6 +13,9 @@ import statistics
 import time
 from dataclasses import dataclass
 
+#: (method, path, body) or (method, path, body, ((header, value), ...)).
+Request = tuple[str, str, bytes] | tuple[str, str, bytes, tuple[tuple[str, str], ...]]
+
 
 @dataclass(frozen=True)
 class LoadResult:
@@ -25,8 +28,11 @@ class LoadResult:
     errors: int
 
 
-def _request_bytes(host: str, port: int, method: str, path: str, body: bytes) -> bytes:
+def _request_bytes(
+    host: str, port: int, method: str, path: str, body: bytes, headers: tuple[tuple[str, str], ...] = ()
+) -> bytes:
     head = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: keep-alive\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers)
     if body:
         head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
     return head.encode() + b"\r\n" + body
@@ -74,12 +80,12 @@ async def _worker(
 async def _run(
     host: str,
     port: int,
-    requests: list[tuple[str, str, bytes]],
+    requests: list[Request],
     concurrency: int,
     duration: float,
     max_requests: int,
 ) -> LoadResult:
-    payloads = [_request_bytes(host, port, m, p, b) for m, p, b in requests]
+    payloads = [_request_bytes(host, port, *r) for r in requests]
     latencies: list[float] = []
     counter, errors = [0], [0]
     deadline = time.perf_counter() + duration
@@ -110,7 +116,7 @@ def _child(conn: multiprocessing.connection.Connection, args: tuple[object, ...]
 def run_load(
     host: str,
     port: int,
-    requests: list[tuple[str, str, bytes]],
+    requests: list[Request],
     *,
     concurrency: int = 1,
     duration: float = 3.0,

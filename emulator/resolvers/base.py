@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from emulator.identity import Claims
 from emulator.memo import Memo
 from emulator.metrics.builder import Restrictions
 from emulator.olap.duckdb import DuckDBEngine, QueryResult
 from emulator.project.resources import ApiSpec, MetricsViewSpec, Project
+
+if TYPE_CHECKING:
+    from emulator.cache import ResultCache
+    from emulator.olap.models import ModelsState
 
 
 class ResolveContext(Protocol):
@@ -23,6 +27,15 @@ class ResolveContext(Protocol):
 
     @property
     def memo(self) -> Memo: ...
+
+    @property
+    def generation(self) -> int: ...
+
+    @property
+    def models(self) -> ModelsState: ...
+
+    @property
+    def cache(self) -> ResultCache | None: ...
 
     def lookup_api(self, name: str) -> ApiSpec | None: ...
 

@@ -34,7 +34,7 @@ def resolve_builtin_sql(
     sql = decoded["sql"].strip().removesuffix(";")
     template = compile_template(sql, funcs=rill_funcs(ctx.project.environment))
     rendered = template.render(ctx.template_data({"priority": decoded["priority"]}, claims))
-    return run_capped(ctx, rendered)
+    return run_capped(ctx, rendered, claims)
 
 
 def builtin_api(name: str, resolver: str, summary: str, request_schema: dict[str, Any]) -> ApiSpec:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulator.cache import run_cached
 from emulator.errors import BadRequest
 from emulator.identity import Claims
 from emulator.metrics import build_sql, check_cap, compile_metrics_sql, parse_query
@@ -23,18 +24,29 @@ from emulator.templating import compile_template, rill_funcs
 _RESERVED = ("priority", "execution_time")
 
 
-def run_query(ctx: ResolveContext, query: MetricsQuery, claims: Claims) -> QueryResult:
-    """Run a structured metrics query as ``claims``: security, SQL, execution, row cap."""
+def run_query(
+    ctx: ResolveContext, query: MetricsQuery, claims: Claims, source: str | None = None
+) -> QueryResult:
+    """Run a structured metrics query as ``claims``: security, SQL, execution, row cap.
+
+    ``source`` is the metrics SQL text ``query`` was compiled from, if any: a cheaper memo key than
+    the query itself (hashing a query walks all its parts).
+    """
     view = ctx.project.metrics_views.get(query.metrics_view.lower())
     if view is None:
         raise BadRequest(f"metrics view {query.metrics_view!r} not found".replace("'", '"'))
     restrictions = ctx.metrics_restrictions(view, claims)
     compiled = ctx.memo.get(
-        ("build", query, view.name, restrictions), lambda: build_sql(query, view, restrictions)
+        ("build", query if source is None else source, view.name, restrictions),
+        lambda: build_sql(query, view, restrictions),
     )
-    result = ctx.engine.query(compiled.sql, compiled.params)
-    check_cap(result.rows, compiled.cap)
-    return result
+
+    def run() -> QueryResult:
+        result = ctx.engine.query(compiled.sql, compiled.params)
+        check_cap(result.rows, compiled.cap)
+        return result
+
+    return run_cached(ctx, "metrics", compiled.sql, compiled.params, compiled.cap, claims, run)
 
 
 def resolve_metrics_sql(
@@ -45,7 +57,7 @@ def resolve_metrics_sql(
     if api.template is None or not api.template.source.strip():
         raise BadRequest('metrics SQL: missing required property "sql"')
     sql = api.template.render(ctx.template_data(args, claims))
-    return run_query(ctx, _compile(ctx, sql), claims)
+    return run_query(ctx, _compile(ctx, sql), claims, sql)
 
 
 def _compile(ctx: ResolveContext, sql: str) -> MetricsQuery:
@@ -76,4 +88,4 @@ def resolve_builtin_metrics_sql(
         raise BadRequest('metrics SQL: missing required property "sql"')
     template = compile_template(decoded["sql"], funcs=rill_funcs(ctx.project.environment))
     sql = template.render(ctx.template_data({"priority": decoded["priority"]}, claims))
-    return run_query(ctx, _compile(ctx, sql), claims)
+    return run_query(ctx, _compile(ctx, sql), claims, sql)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulator.cache import run_cached
 from emulator.errors import BadRequest
 from emulator.identity import Claims
 from emulator.olap.duckdb import QueryResult
@@ -30,16 +31,21 @@ def render_sql(ctx: ResolveContext, api: ApiSpec, args: dict[str, Any], claims: 
     return api.template.render(ctx.template_data(args, claims))
 
 
-def run_capped(ctx: ResolveContext, sql: str, cap: int = ROW_CAP) -> QueryResult:
-    """Run ``sql`` wrapped as Rill wraps interactive queries, failing past ``cap`` rows."""
-    result = ctx.engine.query(f"SELECT * FROM ({sql}\n) LIMIT {cap + 1}")
-    if len(result.rows) > cap:
-        raise BadRequest(cap_error(cap))
-    return result
+def run_capped(ctx: ResolveContext, sql: str, claims: Claims, cap: int = ROW_CAP) -> QueryResult:
+    """Run ``sql`` wrapped as Rill wraps interactive queries, failing past ``cap`` rows (result cache)."""
+    wrapped = f"SELECT * FROM ({sql}\n) LIMIT {cap + 1}"
+
+    def run() -> QueryResult:
+        result = ctx.engine.query(wrapped)
+        if len(result.rows) > cap:
+            raise BadRequest(cap_error(cap))
+        return result
+
+    return run_cached(ctx, "sql", wrapped, (), cap, claims, run)
 
 
 def resolve_sql(ctx: ResolveContext, api: ApiSpec, args: dict[str, Any], claims: Claims) -> QueryResult:
     """Resolve a ``sql:`` API."""
     decode_strict(args, {"priority": int})
     check_connector(ctx, api.props.get("connector"))
-    return run_capped(ctx, render_sql(ctx, api, args, claims))
+    return run_capped(ctx, render_sql(ctx, api, args, claims), claims)
