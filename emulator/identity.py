@@ -26,6 +26,7 @@ from typing import Any
 from emulator import jsonval
 from emulator.errors import BadRequest, EmuError, Unauthorized
 from emulator.gotypes import json_kind
+from emulator.limits import json_too_deep
 from emulator.project.resources import MockUser
 
 #: Rill's permission codes (``runtime/security.go``) and the names rill-emu uses for them.
@@ -190,6 +191,10 @@ def _json_object(raw: bytes, go_type: str) -> dict[str, Any]:
         raise TokenError("invalid character looking for beginning of value") from None
     except json.JSONDecodeError as exc:
         raise TokenError(_go_json_syntax_error(exc)) from None
+    except RecursionError:
+        raise TokenError("exceeded max depth") from None
+    if json_too_deep(value):
+        raise TokenError("exceeded max depth")
     if not isinstance(value, dict):
         raise TokenError(f"json: cannot unmarshal {json_kind(value)} into Go value of type {go_type}")
     return value
@@ -327,6 +332,10 @@ def parse_attributes_header(value: str) -> dict[str, Any]:
         attrs = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"invalid X-Rill-Attributes header: {exc.msg} at character {exc.pos}") from None
+    except RecursionError:
+        raise BadRequest("invalid X-Rill-Attributes header: nested too deeply") from None
+    if json_too_deep(attrs):
+        raise BadRequest("invalid X-Rill-Attributes header: nested too deeply")
     if not isinstance(attrs, dict):
         raise BadRequest("invalid X-Rill-Attributes header: expected a JSON object")
     return attrs

@@ -12,8 +12,10 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from emulator.errors import BadRequest
+from emulator.limits import MAX_JSON_DEPTH, json_too_deep
 
 _GO_TYPE = "map[string]interface {}"
+_TOO_DEEP = f"failed to unmarshal request body: exceeded max depth (rill-emu accepts {MAX_JSON_DEPTH} levels)"
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 
@@ -21,17 +23,25 @@ def parse_body(body: bytes) -> dict[str, Any]:
     """Decode a request body as Go's ``json.Unmarshal`` into ``map[string]any`` does.
 
     Numbers become floats, ``null`` gives an empty map (Go would panic later; see docs/behaviour.md),
-    anything but an object is an error with Go's message.
+    anything but an object is an error with Go's message. Unlike Go, invalid UTF-8 and nesting deeper
+    than ``limits.MAX_JSON_DEPTH`` are errors too.
     """
     if not body:
         return {}
-    text = body.decode("utf-8", errors="replace")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:  # Go would put U+FFFD in strings: rill-emu refuses (docs)
+        raise BadRequest(f"failed to unmarshal request body: invalid UTF-8 at byte {exc.start}") from None
     try:
         value = json.loads(text, parse_int=float, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"failed to unmarshal request body: {_go_syntax_error(exc)}") from None
-    except (RecursionError, _ConstantError):
-        raise BadRequest("failed to unmarshal request body: invalid JSON nesting or literal") from None
+    except RecursionError:
+        raise BadRequest(_TOO_DEEP) from None
+    except _ConstantError:
+        raise BadRequest("failed to unmarshal request body: invalid JSON literal") from None
+    if len(body) > 2 * MAX_JSON_DEPTH and json_too_deep(value):  # shorter bodies cannot nest so deep
+        raise BadRequest(_TOO_DEEP)
     if value is None:
         return {}
     if not isinstance(value, dict):

@@ -13,7 +13,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
 
 from emulator.errors import BadRequest
 
@@ -64,7 +64,28 @@ def parse_statements(sql: str) -> list[exp.Expr]:
         parsed = sqlglot.parse(sql, dialect=MetricsSQLDialect)
     except ParseError as exc:
         raise BadRequest(syntax_error_message(sql, exc)) from exc
+    except TokenError:  # an unterminated string or quoted name
+        raise BadRequest(_token_error_message(sql)) from None
     return [p for p in parsed if p is not None]
+
+
+def _token_error_message(sql: str) -> str:
+    """The syntax error for text that does not tokenize, pointing at the quote left open."""
+    quote, start, i = "", len(sql), 0
+    while i < len(sql):
+        c = sql[i]
+        if quote:
+            if c == "\\" and quote != "`":
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "'\"`":
+            quote, start = c, i
+        i += 1
+    offset = start if quote else len(sql)
+    line = sql.count("\n", 0, offset) + 1
+    col = offset - (sql.rfind("\n", 0, offset) + 1) + 1
+    return f'line {line} column {col} near "{sql[offset:]}" '
 
 
 def syntax_error_message(sql: str, exc: ParseError) -> str:

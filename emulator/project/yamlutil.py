@@ -112,7 +112,10 @@ def load_yaml(text: str) -> YamlDoc:
 
     An empty document decodes to ``None``.
     """
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError:  # the reader checks the whole text first
+        raise YamlError("yaml: control characters are not allowed") from None
     try:
         node = loader.get_node() if loader.check_node() else None
     except yaml.MarkedYAMLError as exc:

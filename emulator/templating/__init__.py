@@ -24,10 +24,23 @@ run on Python's ``re`` (backtracking), not RE2: a pathological pattern can be sl
 
 from __future__ import annotations
 
+from emulator.templating.analysis import FieldUse, arg_uses, field_uses, presence_checks
 from emulator.templating.errors import TemplateError
 from emulator.templating.funcs import GoFunc, gofunc
 from emulator.templating.rill import rill_funcs
 from emulator.templating.template import Template, compile_template
 from emulator.templating.values import go_print
 
-__all__ = ["GoFunc", "Template", "TemplateError", "compile_template", "go_print", "gofunc", "rill_funcs"]
+__all__ = [
+    "FieldUse",
+    "GoFunc",
+    "Template",
+    "TemplateError",
+    "arg_uses",
+    "compile_template",
+    "field_uses",
+    "go_print",
+    "gofunc",
+    "presence_checks",
+    "rill_funcs",
+]
