@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emulator import __version__
-from emulator.config import DEFAULT_HOST, DEFAULT_PORT, EmuConfig
+from emulator.config import (
+    DEFAULT_CACHE_BYTES,
+    DEFAULT_HOST,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_PORT,
+    DEFAULT_QUERY_TIMEOUT,
+    EmuConfig,
+)
 
 if TYPE_CHECKING:
     from emulator.olap.duckdb import DuckDBEngine
@@ -21,6 +28,25 @@ def _env_pair(text: str) -> tuple[str, str]:
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     return key, value
+
+
+def _size(text: str) -> int:
+    from emulator.cache import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value or None
 
 
 def _project_dir(text: str) -> Path:
@@ -85,7 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_project_options(run, optional=True)
     _add_serve_options(run)
 
-    validate = sub.add_parser("validate", help="load a project and print its problems (exit 1 if any)")
+    validate = sub.add_parser(
+        "validate",
+        help="load a project and print its problems: errors and lint warnings (exit 1 if any error)",
+    )
     _add_project_options(validate, optional=False)
 
     doc = sub.add_parser("openapi", help="write the project's OpenAPI document")
@@ -120,7 +149,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_serve_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default: {DEFAULT_HOST})")
+    p.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to bind (default: {DEFAULT_HOST}; any other than loopback needs --allow-remote)",
+    )
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other machines can reach; rill-emu has no authentication (any caller is an "
+        "admin and may run SQL), so only on a network you trust",
+    )
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
     p.add_argument(
         "--db",
@@ -153,6 +192,49 @@ def _add_serve_options(p: argparse.ArgumentParser) -> None:
         help="CORS origins allowed besides http://localhost:PORT, comma-separated, repeatable; "
         "'*' allows any origin (as `rill start --allowed-origins`)",
     )
+    p.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="do not cache query answers (by default identical queries on unchanged models are "
+        "answered from memory, as Rill does)",
+    )
+    p.add_argument(
+        "--cache-size",
+        type=_size,
+        default=DEFAULT_CACHE_BYTES,
+        metavar="SIZE",
+        help="memory for cached answers, e.g. 64MiB or 1GB (default: 256MiB); least recently used "
+        "answers go first",
+    )
+    p.add_argument(
+        "--max-body-size",
+        type=_size,
+        default=DEFAULT_MAX_BODY_BYTES,
+        metavar="SIZE",
+        help="largest request body accepted, e.g. 512KiB or 4MiB (default: 1MiB; 0: no limit); larger "
+        "ones get 413",
+    )
+    p.add_argument(
+        "--query-timeout",
+        type=_seconds,
+        default=DEFAULT_QUERY_TIMEOUT,
+        metavar="SECONDS",
+        help=f"interrupt a query running longer and answer 400 'query timed out after Ns' "
+        f"(default: {DEFAULT_QUERY_TIMEOUT:g}; 0: never)",
+    )
+    p.add_argument(
+        "--strict-args",
+        action="store_true",
+        help="answer 400 'missing argument \"x\"' when a template prints an arg the request lacks "
+        "(Rill prints <no value> into the SQL)",
+    )
+    p.add_argument(
+        "--validate-requests",
+        action="store_true",
+        help="check args against each API's openapi parameters and request_schema, answering 400 with "
+        "what is wrong (Rill does not validate)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,11 +260,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "log_format": args.log_format,
                 "watch": args.watch,
                 "default_user": args.as_user,
+                "cache": args.cache,
+                "cache_bytes": args.cache_size,
+                "max_body_bytes": args.max_body_size,
+                "query_timeout": args.query_timeout,
+                "strict_args": args.strict_args,
+                "validate_requests": args.validate_requests,
             }
             if args.command in ("serve", "exec")
             else {}
         ),
     )
+    if args.command in ("serve", "exec") and not _bind_allowed(config, args.allow_remote):
+        return 2
     if args.command == "serve":
         return _serve(config, args.allowed_origins)
     if args.command == "exec":
@@ -196,14 +286,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _openapi(config, args.output, args.port)
 
 
+def _bind_allowed(config: EmuConfig, allow_remote: bool) -> bool:
+    """Refuse a non-loopback ``--host`` without ``--allow-remote``; warn with it."""
+    from emulator.limits import bind_error, is_loopback, remote_warning
+
+    error = bind_error(config.host, allow_remote)
+    if error is not None:
+        print(f"rill-emu: {error}", file=sys.stderr)
+        return False
+    if not is_loopback(config.host):
+        print(f"rill-emu: {remote_warning(config.host, config.port)}", file=sys.stderr)
+    return True
+
+
 def _serve(config: EmuConfig, allowed_origins: Sequence[str]) -> int:
-    import uvicorn
+    from concurrent.futures import ThreadPoolExecutor
 
     from emulator.cors import rill_start_origins
     from emulator.server import create_app
-    from emulator.testing import GRACEFUL_SHUTDOWN_S
+    from emulator.shutdown import serve_until_signalled
 
-    app = create_app(config, allowed_origins=rill_start_origins(allowed_origins, config.port))
+    # Load the project and build its models while uvicorn is imported: DuckDB releases the GIL while it
+    # reads data, so the two overlap (start-up time, see docs/benchmarks.md).
+    with ThreadPoolExecutor(1, thread_name_prefix="rill-emu-load") as pool:
+        loading = pool.submit(
+            create_app, config, allowed_origins=rill_start_origins(allowed_origins, config.port)
+        )
+        _import_web_server()
+        app = loading.result()
     if config.default_user is not None:
         from emulator.identity import find_mock_user, unknown_user_error
 
@@ -215,15 +325,16 @@ def _serve(config: EmuConfig, allowed_origins: Sequence[str]) -> int:
             )
             app.state.emu.close()
             return 2
-    uvicorn.run(
-        app,
-        host=config.host,
-        port=config.port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-    )
-    return 0
+    return serve_until_signalled(app, config)
+
+
+def _import_web_server() -> None:
+    """Import what uvicorn loads when it starts serving (its h11 protocol, lifespan, event loop)."""
+    import uvicorn.lifespan.on
+    import uvicorn.loops.asyncio
+    import uvicorn.protocols.http.h11_impl  # noqa: F401
+
+    import emulator.httpproto  # noqa: F401
 
 
 def _load(config: EmuConfig) -> tuple[DuckDBEngine, Runtime]:

@@ -1,24 +1,29 @@
 """The immutable runtime snapshot, and the builder that makes a new one per reload.
 
-A request reads ``holder.current`` once and uses only that snapshot, so it sees one generation of the
-project from start to end. The builder reuses what did not change: the loader re-parses only changed
-files and the model builder rebuilds only changed models and their dependents.
+A request reads the server's snapshot once and uses only it, so it sees one generation of the project
+from start to end. The builder reuses what did not change: the loader re-parses only changed files
+(given the watcher's paths it looks at nothing else) and the model builder rebuilds only changed
+models and their dependents, aside: ``prepare`` builds the next snapshot with its tables unpublished,
+``commit`` publishes them, so the server can publish tables and snapshot together.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from emulator.cache import ResultCache
 from emulator.errors import BadRequest
 from emulator.identity import Claims
+from emulator.lints import Linter
 from emulator.memo import Memo
 from emulator.metrics.builder import Restrictions
 from emulator.olap.duckdb import DuckDBEngine, QueryResult
-from emulator.olap.models import ModelsState, build_models
+from emulator.olap.models import ModelBuild, ModelsState, prepare_models
+from emulator.project.files import is_dotenv, is_sql, is_yaml
 from emulator.project.loader import ProjectLoader
 from emulator.project.resources import ApiSpec, Environment, MetricsViewSpec, Problem, Project
 from emulator.resolvers import BUILTIN_APIS, RESOLVERS
@@ -61,6 +66,8 @@ class Runtime:
     env_data: Mapping[str, Any] = field(default_factory=dict)
     #: Compilation results valid for this generation only (metrics SQL parses, compiled queries).
     memo: Memo = field(default_factory=Memo, compare=False, repr=False)
+    #: The server's result cache, shared by every generation (None: answers are not cached).
+    cache: ResultCache | None = field(default=None, compare=False, repr=False)
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -146,41 +153,136 @@ class RuntimeBuilder:
         environment: Environment = "dev",
         env_overrides: Mapping[str, str] | None = None,
         model_timeout: float | None = None,
+        cache: ResultCache | None = None,
     ) -> None:
         self.root = root
         self.engine = engine
+        self.cache = cache
         self.loader = ProjectLoader(root, environment=environment, env_overrides=env_overrides)
         self.model_timeout = model_timeout
         self.current: Runtime | None = None
+        self._open: PendingRuntime | None = None
+        self._unapplied: set[str] = set()
+        self._security: dict[tuple[str, str], tuple[object, tuple[Problem, ...]]] = {}
+        self._linter = Linter()  # warnings only: Rill accepts what they flag
 
-    def build(self) -> Runtime:
-        """Load what changed on disk, rebuild affected models, and return the next snapshot.
+    def build(self, changed_paths: Collection[str] | None = None, *, rescan: bool = False) -> Runtime:
+        """Load what changed on disk, rebuild affected models, publish them, and return the snapshot.
 
-        The snapshot is also kept as ``self.current``; callers swap it into the server.
+        ``changed_paths``: see :meth:`prepare`. The snapshot is also kept as ``self.current``; callers
+        swap it into the server.
         """
+        return self.prepare(changed_paths, rescan=rescan).commit()
+
+    def prepare(
+        self, changed_paths: Collection[str] | None = None, *, rescan: bool = False
+    ) -> PendingRuntime:
+        """Build the next snapshot with its changed model tables built aside, not yet published.
+
+        ``changed_paths`` are the project paths (``/apis/a.yaml``, ``/data/x.csv``) a file watcher
+        reported since the last build: only they are looked at on disk, and models whose SQL names a
+        changed data file are rebuilt. None, or ``rescan``, scans the whole project (files may have
+        changed unseen). Call ``commit`` (or ``rollback``) on the result before preparing again.
+        """
+        if self._open is not None:
+            raise RuntimeError("the previous build was neither committed nor rolled back")
         started = time.perf_counter()
         prev = self.current
-        project = self.loader.load()
-        # Rill validates security expressions for a dummy user at parse time; that needs DuckDB.
-        from emulator.security import validate_project_security
-
-        project = validate_project_security(project)
-        models, touched = build_models(
-            self.engine, project.models, prev.models if prev else None, timeout=self.model_timeout
+        # Files a model may read: anything but project files (whose changes the loader handles).
+        data_paths = frozenset(
+            p
+            for p in self._unapplied.union(changed_paths or ())
+            if not (is_sql(p) or is_yaml(p) or is_dotenv(p))
         )
-        changed = _changed_names(prev.project if prev else None, project) | touched
+        project = self._linter.apply(self._validate_security(self.loader.load(changed_paths, rescan=rescan)))
+        models = prepare_models(
+            self.engine,
+            project.models,
+            prev.models if prev else None,
+            timeout=self.model_timeout,
+            changed_paths=data_paths,
+        )
+        changed = _changed_names(prev.project if prev else None, project) | models.touched
         runtime = Runtime(
             generation=(prev.generation + 1) if prev else 1,
             project=project,
             engine=self.engine,
-            models=models,
+            models=models.state,
             built_at=time.time(),
             build_ms=(time.perf_counter() - started) * 1000,
             changed=tuple(sorted(changed)),
             env_data=nest_variables(project.variables),
+            cache=self.cache,
         )
-        self.current = runtime
-        return runtime
+        self._open = PendingRuntime(self, runtime, models, data_paths)
+        return self._open
+
+    def _validate_security(self, project: Project) -> Project:
+        """``security.validate_project_security``, run only for specs not validated before.
+
+        Validation renders and evaluates every rule: cheap once, but not for every API at every reload.
+        """
+        from emulator.security import validate_project_security
+
+        results: dict[tuple[str, str], tuple[object, tuple[Problem, ...]]] = {}
+        apis, views = dict(project.apis), dict(project.metrics_views)
+        problems: list[Problem] = []
+        for kind, specs, kept in (
+            ("metrics_view", project.metrics_views, views),
+            ("api", project.apis, apis),
+        ):
+            for key, spec in specs.items():
+                if spec.security is None:
+                    continue
+                result = self._security.get((kind, key))
+                if result is None or result[0] is not spec:
+                    alone: dict[str, Any] = {"apis": {}, "metrics_views": {}, "problems": ()}
+                    alone["apis" if kind == "api" else "metrics_views"] = {key: spec}
+                    result = (spec, validate_project_security(replace(project, **alone)).problems)
+                results[(kind, key)] = result
+                if result[1]:
+                    problems.extend(result[1])
+                    del kept[key]
+        self._security = results
+        if not problems:
+            return project
+        return replace(project, apis=apis, metrics_views=views, problems=(*project.problems, *problems))
+
+
+class PendingRuntime:
+    """A prepared snapshot whose changed model tables are not yet visible to queries."""
+
+    def __init__(
+        self, builder: RuntimeBuilder, runtime: Runtime, models: ModelBuild, paths: frozenset[str]
+    ) -> None:
+        self.builder = builder
+        self.runtime = runtime
+        self._models = models
+        self._paths = paths
+
+    @property
+    def publishes_tables(self) -> bool:
+        """Whether committing changes model tables (a query running across the commit could see both)."""
+        return self._models.pending
+
+    def commit(self) -> Runtime:
+        """Publish the model tables at once and make the snapshot the builder's current one."""
+        builder = self.builder
+        try:
+            self._models.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        builder._open, builder.current, builder._unapplied = None, self.runtime, set()
+        return self.runtime
+
+    def rollback(self) -> None:
+        """Discard the model tables; the next build starts again from the current snapshot."""
+        self._models.rollback()
+        builder = self.builder
+        if builder._open is self:
+            # The next build must still rebuild the models that read the data files changed here.
+            builder._open, builder._unapplied = None, builder._unapplied | self._paths
 
 
 def _changed_names(old: Project | None, new: Project) -> set[str]:

@@ -20,16 +20,21 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from emulator import explain, jsonval, openapi
+from emulator.cache import ResultCache, answer_without_blocking, encoded
 from emulator.config import INSTANCE_ID, EmuConfig
 from emulator.cors import RillCORSMiddleware, rill_start_origins
 from emulator.errors import BadRequest, EmuError, Forbidden, MethodNotAllowed, NotFound
 from emulator.identity import Claims, IdentityContext, TokenError, issue_dev_jwt, request_claims
+from emulator.limits import BodyLimitMiddleware, safe_api_name
 from emulator.olap.duckdb import DuckDBEngine
-from emulator.reload import Reloader, problem_json
+from emulator.reload import Reloader, SnapshotGate, problem_json
 from emulator.reporting import Reporter
 from emulator.requestargs import merge_args
 from emulator.runtime import Runtime, RuntimeBuilder
 from emulator.security import check_api_access
+from emulator.shutdown import SHUTDOWN_EVENT
+from emulator.strictargs import strict_api
+from emulator.validation import check_request
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 GENERATION_HEADER = "X-Rill-Emu-Generation"
@@ -41,18 +46,21 @@ class EmuState:
     def __init__(self, config: EmuConfig, reporter: Reporter | None = None) -> None:
         self.config = config
         self.reporter = reporter or Reporter(config.log_format)
-        self.engine = DuckDBEngine(config.project, config.db)
+        self.engine = DuckDBEngine(config.project, config.db, query_timeout=config.query_timeout)
+        self.cache = ResultCache(config.cache_bytes) if config.cache else None
         self.builder = RuntimeBuilder(
             config.project,
             self.engine,
             environment=config.environment,
             env_overrides=config.env,
             model_timeout=config.model_timeout,
+            cache=self.cache,
         )
         self.runtime: Runtime = self.builder.build()
         self.server_url = openapi.server_url(config.host, config.port, INSTANCE_ID)
         self._openapi: tuple[int, bytes, bytes | None] | None = None
         self.reloader: Reloader | None = None
+        self.gate = SnapshotGate()
 
     @property
     def base_url(self) -> str:
@@ -61,9 +69,27 @@ class EmuState:
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.config.port}"
 
+    async def pin(self) -> Runtime:
+        """The current snapshot, for a request that queries its models: call ``unpin`` when done.
+
+        While a request holds it, a reload does not publish rebuilt model tables (they would mix two
+        generations in one response); while a reload publishes them, this waits.
+        """
+        await self.gate.enter()
+        return self.runtime
+
+    def unpin(self) -> None:
+        """Release the snapshot taken with ``pin``."""
+        self.gate.leave()
+
     def swap(self, runtime: Runtime) -> None:
-        """Make ``runtime`` the snapshot new requests see (a single reference assignment)."""
+        """Make ``runtime`` the snapshot new requests see (a single reference assignment).
+
+        Cached answers reading a model the new snapshot rebuilt or dropped are dropped too.
+        """
         self.runtime = runtime
+        if self.cache is not None:
+            self.cache.prune(runtime.models, runtime.generation)
 
     def openapi_document(self, runtime: Runtime, as_yaml: bool) -> bytes:
         """The OpenAPI document of a snapshot, built once per generation."""
@@ -136,8 +162,8 @@ async def api_endpoint(request: Request) -> Response:
     With ``X-Rill-Emu-Explain: 1`` the response also carries explain headers (``explain``).
     """
     state: EmuState = request.app.state.emu
-    runtime = state.runtime
     trace, token = explain.start() if explain.wanted(request.headers) else (None, None)
+    runtime = await state.pin()
     try:
         _check_instance(request)
         claims = _claims(request, state, runtime)
@@ -146,6 +172,8 @@ async def api_endpoint(request: Request) -> Response:
         body = await request.body()
         args = merge_args(body, request.scope.get("query_string", b""))
         name = request.path_params["name"]
+        if not safe_api_name(name, request.scope.get("raw_path")):
+            raise NotFound(f'api with name "{name}" not found')  # looks nothing up
         api = runtime.lookup_api(name)
         if api is None:
             raise NotFound(_not_found_message(runtime, name))
@@ -154,16 +182,23 @@ async def api_endpoint(request: Request) -> Response:
         check_api_access(runtime, api, claims)
         if api.skip_nested_security:
             claims = dataclasses.replace(claims, skip_checks=True)
+        if state.config.validate_requests:
+            check_request(api, args, request.scope.get("query_string", b""), runtime.memo)
+        if state.config.strict_args:
+            api = strict_api(api, runtime.memo)
         run_on = runtime
         if trace is not None:
             run_on = dataclasses.replace(runtime, engine=explain.RecordingEngine(runtime.engine, trace))
-        data = await anyio.to_thread.run_sync(_resolve_encoded, run_on, api, args, claims)
+        data = answer_without_blocking(run_on, api, args, claims) if trace is None else None
+        if data is None:
+            data = await anyio.to_thread.run_sync(_resolve_encoded, run_on, api, args, claims)
     except EmuError as exc:
         return error_response(exc, runtime.generation, trace)
     except Exception as exc:  # a bug of ours: answer 500 in Rill's shape and keep serving
         state.reporter.error(f"{request.method} {request.url.path}: {exc!r}")
         return error_response(EmuError(f"internal error: {exc}"), runtime.generation, trace)
     finally:
+        state.unpin()
         if token is not None:
             explain.stop(token)
     headers = {GENERATION_HEADER: str(runtime.generation)}
@@ -173,8 +208,7 @@ async def api_endpoint(request: Request) -> Response:
 
 
 def _resolve_encoded(runtime: Runtime, api: Any, args: dict[str, Any], claims: Any) -> bytes:
-    result = runtime.resolve(api, args, claims)
-    return jsonval.encode_result(result.description, result.rows)
+    return encoded(runtime.resolve(api, args, claims))
 
 
 def _not_found_message(runtime: Runtime, name: str) -> str:
@@ -227,7 +261,7 @@ async def status_endpoint(request: Request) -> Response:
         "generation": runtime.generation,
         "project": str(runtime.project.root),
         "environment": runtime.project.environment,
-        "watching": state.config.watch,
+        "watching": reloader is not None and reloader.ready.is_set(),
         "last_reload": {
             "at": reloader.last_reload_at if reloader else runtime.built_at,
             "duration_ms": round(reloader.last_reload_ms if reloader else runtime.build_ms, 3),
@@ -238,6 +272,7 @@ async def status_endpoint(request: Request) -> Response:
             for kind, name, status, error in runtime.resource_status()
         ],
         "problems": [problem_json(p) for p in runtime.problems],
+        "cache": state.cache.stats() if state.cache is not None else None,
     }
     return Response(
         jsonval.dumps(body),
@@ -271,6 +306,9 @@ async def events_endpoint(request: Request) -> Response:
                 except asyncio.TimeoutError:
                     yield b": keep-alive\n\n"
                     continue
+                if event is SHUTDOWN_EVENT:  # the server is stopping: end the stream
+                    yield b"event: shutdown\ndata: {}\n\n"
+                    return
                 yield b"event: reload\ndata: " + jsonval.dumps(event) + b"\n\n"
 
     return StreamingResponse(
@@ -324,7 +362,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state.reporter.startup(state.runtime, state.base_url)
         state.reloader = Reloader(state)
-        task = asyncio.create_task(state.reloader.run()) if config.watch else None
+        task = await state.reloader.start() if config.watch else None
         try:
             yield
         finally:
@@ -349,7 +387,10 @@ def create_app(
         routes.append(Route(prefix + "/api/openapi", openapi_endpoint, methods=ALL_METHODS))
         routes.append(Route(prefix + "/api/{name:path}", api_endpoint, methods=ALL_METHODS))
     origins = rill_start_origins([], config.port) if allowed_origins is None else list(allowed_origins)
-    middleware = [Middleware(RillCORSMiddleware, allowed_origins=origins)]
+    middleware = [
+        Middleware(RillCORSMiddleware, allowed_origins=origins),
+        Middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes),
+    ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.emu = state
     return app

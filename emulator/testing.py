@@ -172,6 +172,7 @@ class EmuServer(EmuClient):
         """Load the project, build its models, and serve; returns once the server answers."""
         import uvicorn
 
+        from emulator.httpproto import GatheringH11Protocol
         from emulator.server import create_app
 
         try:
@@ -185,6 +186,7 @@ class EmuServer(EmuClient):
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+            http=GatheringH11Protocol,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -225,7 +227,9 @@ class EmuServer(EmuClient):
 
 def bind_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to ``host:port`` (port 0: a free one), ready for uvicorn to listen on."""
-    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and without
+    # it every response waits for a delayed ACK (about 40 ms per request).
+    sock = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

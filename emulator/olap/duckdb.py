@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,12 @@ from typing import Any
 import duckdb
 
 from emulator.errors import BadRequest
+from emulator.olap.timeouts import Watchdog
 
 #: How long one model may take to build before it is interrupted (remote reads that cannot connect).
 DEFAULT_MODEL_TIMEOUT = 30.0
+#: How long ``close`` waits for interrupted queries to end before closing the database.
+CLOSE_WAIT_S = 5.0
 
 _TMP_PREFIX = "__rill_emu_tmp_"
 
@@ -41,13 +43,36 @@ class QueryError(BadRequest):
     """A query failed in DuckDB; the message is DuckDB's own text, as Rill returns it."""
 
 
+class QueryTimeout(QueryError):
+    """A query ran past the engine's ``query_timeout`` and was interrupted."""
+
+
+class QueryInterrupted(QueryError):
+    """A query was interrupted because the server is stopping: 503."""
+
+    status = 503
+
+
 class DuckDBEngine:
-    """One DuckDB database (in memory, or a file with ``db_path``) rooted at a project folder."""
+    """One DuckDB database (in memory, or a file with ``db_path``) rooted at a project folder.
+
+    ``query_timeout`` (seconds, None for none) bounds every ``query``: past it the query is
+    interrupted and fails with :class:`QueryTimeout`.
+    """
 
     dialect = "duckdb"
 
-    def __init__(self, root: Path, db_path: Path | None = None, *, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        db_path: Path | None = None,
+        *,
+        threads: int | None = None,
+        query_timeout: float | None = None,
+    ) -> None:
         self.root = root
+        self.query_timeout = query_timeout
+        self._watchdog = Watchdog()
         self._conn = duckdb.connect(str(db_path) if db_path else ":memory:")
         # Relative file paths in model SQL resolve against the project root, as in Rill.
         self._conn.execute(f"SET GLOBAL file_search_path = '{_sql_string(str(root.resolve()))}'")
@@ -59,10 +84,17 @@ class DuckDBEngine:
         self._ddl_lock = threading.Lock()
         self._closed = False
 
+    def interrupt_queries(self) -> int:
+        """Interrupt every query running now (they fail with :class:`QueryInterrupted`); how many."""
+        return self._watchdog.interrupt_all()
+
     def close(self) -> None:
-        """Close the database (checkpointing a file database)."""
+        """Interrupt the queries still running, then close the database (checkpointing a file)."""
         if not self._closed:
             self._closed = True
+            if self.interrupt_queries():
+                self._watchdog.wait_idle(CLOSE_WAIT_S)
+            self._watchdog.stop()
             self._conn.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -72,6 +104,7 @@ class DuckDBEngine:
     def query(self, sql: str, params: Sequence[Any] | None = None) -> QueryResult:
         """Run one statement on a fresh cursor and fetch every row."""
         cur = self._conn.cursor()
+        guard = self._watchdog.watch(cur, self.query_timeout)
         try:
             if params:
                 cur.execute(sql, list(params))
@@ -81,8 +114,13 @@ class DuckDBEngine:
             rows = cur.fetchall() if description else []
             return QueryResult(description, rows)
         except duckdb.Error as exc:
+            if guard.expired:
+                raise QueryTimeout(f"query timed out after {self.query_timeout:g}s") from None
+            if guard.stopped:
+                raise QueryInterrupted("query interrupted: the server is shutting down") from None
             raise QueryError(str(exc)) from None
         finally:
+            guard.release()
             cur.close()
 
     def tables(self) -> set[str]:
@@ -98,19 +136,14 @@ class DuckDBEngine:
         """Materialise ``sql`` as table ``name``, replacing it atomically; raises QueryError on failure."""
         tmp = quote_ident(_TMP_PREFIX + name)
         cur = self._conn.cursor()
-        timer = threading.Timer(timeout, cur.interrupt)
-        timer.daemon = True
-        started = time.monotonic()
         try:
-            timer.start()
-            cur.execute(f"CREATE OR REPLACE TABLE {tmp} AS {sql}\n")
+            with self._watchdog.watch(cur, timeout) as guard:
+                cur.execute(f"CREATE OR REPLACE TABLE {tmp} AS {sql}\n")
         except duckdb.Error as exc:
             _drop_quietly(cur, tmp)
-            if time.monotonic() - started >= timeout:
+            if guard.expired:
                 raise QueryError(f"model build timed out after {timeout:g}s: {exc}") from None
             raise QueryError(str(exc)) from None
-        finally:
-            timer.cancel()
         with self._ddl_lock:
             try:
                 cur.execute("BEGIN TRANSACTION")
