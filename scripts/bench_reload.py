@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from benchutil import start_process
 
 ROOT = Path(__file__).resolve().parents[1]
 API = "/v1/instances/default/api"
@@ -131,16 +132,7 @@ KINDS = {
 def start_server(project: Path, port: int) -> subprocess.Popen[bytes]:
     """``rill-emu serve project`` in its own process; returns once it answers (and watches)."""
     cmd = [sys.executable, "-m", "emulator.cli", "serve", str(project), "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit(f"server did not start: {cmd}")
+    return start_process(cmd, port)
 
 
 def measure(client: httpx.Client, project: Path, kind: Kind, edits: int) -> tuple[list[float], list[float]]:

@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from benchutil import start_process  # noqa: E402
+
 from emulator import jsonval  # noqa: E402
 from emulator.identity import Claims, IdentityContext, request_claims  # noqa: E402
 from emulator.olap.duckdb import DuckDBEngine  # noqa: E402
@@ -53,8 +55,6 @@ def in_process(runtime: Runtime, api_name: str, headers: Mapping[str, str]) -> C
 
 def start_server(port: int, *extra: str) -> subprocess.Popen[bytes]:
     """``rill-emu serve sample_project`` in its own process; returns once it answers."""
-    import httpx
-
     cmd = [
         sys.executable,
         "-m",
@@ -66,16 +66,7 @@ def start_server(port: int, *extra: str) -> subprocess.Popen[bytes]:
         "--no-watch",
         *extra,
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit(f"server did not start: {cmd}")
+    return start_process(cmd, port, timeout=60)
 
 
 def http_latency_us(port: int, api_name: str, duration: float) -> float:

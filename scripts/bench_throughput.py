@@ -23,7 +23,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from benchutil import start_process  # noqa: E402
 from loadgen import LoadResult, Request, run_load  # noqa: E402
 
 from emulator.identity import ANONYMOUS_ADMIN, Claims, find_mock_user, mock_user_attributes  # noqa: E402
@@ -124,16 +124,7 @@ def build_spec(project: Path) -> dict[str, Any]:
 
 def start(cmd: list[str], port: int) -> subprocess.Popen[bytes]:
     """Start a server process and wait until it answers /v1/health."""
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit(f"server did not start: {cmd}")
+    return start_process(cmd, port)
 
 
 def measure(port: int, request: Request, concurrency: int, duration: float, rounds: int) -> LoadResult:
