@@ -25,7 +25,7 @@ from typing import Any
 
 from emulator import jsonval
 from emulator.errors import BadRequest, EmuError, Unauthorized
-from emulator.gotypes import json_kind
+from emulator.gotypes import go_json_syntax_error, json_kind
 from emulator.limits import json_too_deep
 from emulator.project.resources import MockUser
 
@@ -190,7 +190,7 @@ def _json_object(raw: bytes, go_type: str) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise TokenError("invalid character looking for beginning of value") from None
     except json.JSONDecodeError as exc:
-        raise TokenError(_go_json_syntax_error(exc)) from None
+        raise TokenError(go_json_syntax_error(exc)) from None
     except RecursionError:
         raise TokenError("exceeded max depth") from None
     if json_too_deep(value):
@@ -198,15 +198,6 @@ def _json_object(raw: bytes, go_type: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TokenError(f"json: cannot unmarshal {json_kind(value)} into Go value of type {go_type}")
     return value
-
-
-def _go_json_syntax_error(exc: json.JSONDecodeError) -> str:
-    """Go's texts for the common cases (Go's scanner words some rarer errors differently)."""
-    if exc.pos >= len(exc.doc):
-        return "unexpected end of JSON input"
-    char = "'\\''" if exc.doc[exc.pos] == "'" else f"'{exc.doc[exc.pos]}'"
-    where = "after top-level value" if exc.msg.startswith("Extra data") else "looking for beginning of value"
-    return f"invalid character {char} {where}"
 
 
 def _claim_type_error(value: Any, claim: str, go_type: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from emulator.errors import BadRequest
+from emulator.gotypes import go_json_syntax_error, json_kind
 from emulator.limits import MAX_JSON_DEPTH, json_too_deep
 
 _GO_TYPE = "map[string]interface {}"
@@ -35,7 +36,7 @@ def parse_body(body: bytes) -> dict[str, Any]:
     try:
         value = json.loads(text, parse_int=float, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise BadRequest(f"failed to unmarshal request body: {_go_syntax_error(exc)}") from None
+        raise BadRequest(f"failed to unmarshal request body: {go_json_syntax_error(exc)}") from None
     except RecursionError:
         raise BadRequest(_TOO_DEEP) from None
     except _ConstantError:
@@ -45,7 +46,7 @@ def parse_body(body: bytes) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        kind = _json_kind(value)
+        kind = json_kind(value)
         message = f"json: cannot unmarshal {kind} into Go value of type {_GO_TYPE}"
         raise BadRequest(f"failed to unmarshal request body: {message}")
     return value
@@ -88,68 +89,3 @@ class _ConstantError(ValueError):
 
 def _reject_constant(name: str) -> Any:
     raise _ConstantError(name)
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    return "number"
-
-
-def _go_quote_char(c: str) -> str:
-    if c == "'":
-        return "'\\''"
-    if c == '"':
-        return "'\"'"
-    return "'" + json.dumps(c)[1:-1] + "'"
-
-
-def _go_syntax_error(exc: json.JSONDecodeError) -> str:
-    """Go's ``encoding/json`` syntax error text for the failure Python found."""
-    doc, pos = exc.doc, exc.pos
-    if pos >= len(doc.rstrip()) and not exc.msg.startswith("Extra data"):
-        return "unexpected end of JSON input"
-    char = _go_quote_char(doc[pos]) if pos < len(doc) else "''"
-    msg = exc.msg
-    if msg.startswith("Extra data"):
-        context = "after top-level value"
-    elif msg.startswith("Expecting ':'"):
-        context = "after object key"
-    elif msg.startswith("Expecting ',' delimiter"):
-        context = _after_value_context(doc, pos)
-    elif msg.startswith("Expecting property name"):
-        context = "looking for beginning of object key string"
-    elif msg.startswith("Invalid control character"):
-        context = "in string literal"
-    elif msg.startswith("Invalid \\escape") or msg.startswith("Invalid \\u"):
-        context = "in string escape code"
-    else:
-        context = "looking for beginning of value"
-    return f"invalid character {char} {context}"
-
-
-def _after_value_context(doc: str, pos: int) -> str:
-    """Whether Python stopped inside an object or an array, by scanning brackets before ``pos``."""
-    depth: list[str] = []
-    in_string = escaped = False
-    for ch in doc[:pos]:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth.append(ch)
-        elif ch in "]}" and depth:
-            depth.pop()
-    if depth and depth[-1] == "[":
-        return "after array element"
-    return "after object key:value pair"
