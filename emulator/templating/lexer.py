@@ -403,19 +403,7 @@ class Lexer:
         return ch == "" or _is_space(ch) or ch in ".,|:)(}"
 
     def lex_char(self) -> _Next:
-        while True:
-            ch = self.next()
-            if ch == "\\":
-                ch = self.next()
-                if ch not in ("", "\n"):
-                    continue
-            if ch in ("", "\n"):
-                self.errorf("unterminated character constant")
-                return None
-            if ch == "'":
-                break
-        self.emit(CHAR_CONSTANT)
-        return self.lex_inside_action
+        return self._lex_delimited("'", CHAR_CONSTANT, "unterminated character constant")
 
     def lex_number(self) -> _Next:
         if not self.scan_number():
@@ -456,6 +444,10 @@ class Lexer:
         return True
 
     def lex_quote(self) -> _Next:
+        return self._lex_delimited('"', STRING, "unterminated quoted string")
+
+    def _lex_delimited(self, close: str, token: int, unterminated: str) -> _Next:
+        """Scan to ``close``, skipping backslash escapes; a newline or the end is an error (Go's lexer)."""
         while True:
             ch = self.next()
             if ch == "\\":
@@ -463,11 +455,11 @@ class Lexer:
                 if ch not in ("", "\n"):
                     continue
             if ch in ("", "\n"):
-                self.errorf("unterminated quoted string")
+                self.errorf(unterminated)
                 return None
-            if ch == '"':
+            if ch == close:
                 break
-        self.emit(STRING)
+        self.emit(token)
         return self.lex_inside_action
 
     def lex_raw_quote(self) -> _Next:
