@@ -36,7 +36,7 @@ def serve_until_signalled(
     """Run ``app`` with uvicorn on ``config.host:config.port`` (or ``sock``) until a signal; returns 0."""
     import uvicorn
 
-    from emulator.httpproto import GatheringH11Protocol
+    from emulator.httpproto import serving_options
 
     state = app.state.emu
 
@@ -63,7 +63,7 @@ def serve_until_signalled(
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=grace,
-            http=GatheringH11Protocol,
+            **serving_options(),
         )
     )
     try:

@@ -172,7 +172,7 @@ class EmuServer(EmuClient):
         """Load the project, build its models, and serve; returns once the server answers."""
         import uvicorn
 
-        from emulator.httpproto import GatheringH11Protocol
+        from emulator.httpproto import serving_options
         from emulator.server import create_app
 
         try:
@@ -186,7 +186,7 @@ class EmuServer(EmuClient):
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-            http=GatheringH11Protocol,
+            **serving_options(),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -1,6 +1,6 @@
 """The benchmark baseline: a bare Starlette + DuckDB app running fixed SQL, the way one would by hand.
 
-``python scripts/baseline_app.py SPEC.json PORT [h11]``: SPEC holds the project root, the model SQL in build
+``python scripts/baseline_app.py SPEC.json PORT``: SPEC holds the project root, the model SQL in build
 order, and the queries (name → SQL and params). ``GET /q/<name>`` runs that query on a fresh cursor in
 the thread pool and answers the rows as a JSON array of objects (orjson).
 """
@@ -55,19 +55,16 @@ def make_app(spec: dict[str, Any]) -> Starlette:
 
 if __name__ == "__main__":
     spec = json.loads(Path(sys.argv[1]).read_text())
-    # The HTTP protocol rill-emu serves with (uvicorn's h11, writing each response at once): both
-    # servers of the benchmark run the same uvicorn settings. ``h11`` as third argument: uvicorn's own.
-    http: Any = sys.argv[3] if len(sys.argv) > 3 else "gathering"
-    if http == "gathering":
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from emulator.httpproto import GatheringH11Protocol
+    # The HTTP protocol and event loop rill-emu serves with (emulator.httpproto.serving_options): both
+    # servers of the benchmark run the same uvicorn settings.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from emulator.httpproto import serving_options
 
-        http = GatheringH11Protocol
     uvicorn.run(
         make_app(spec),
         host="127.0.0.1",
         port=int(sys.argv[2]),
         log_level="warning",
         access_log=False,
-        http=http,
+        **serving_options(),
     )

@@ -1,4 +1,4 @@
-"""The gathering h11 protocol: the same bytes as uvicorn's h11 protocol, in fewer writes."""
+"""The gathering protocols: the same bytes as uvicorn's h11 and httptools protocols, in fewer writes."""
 
 from __future__ import annotations
 
@@ -13,8 +13,14 @@ from typing import Any
 import pytest
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from emulator.httpproto import GatheringH11Protocol, _GatheringTransport
+from emulator.httpproto import (
+    GatheringH11Protocol,
+    _GatheringTransport,
+    gathering_httptools_protocol,
+    serving_options,
+)
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -49,11 +55,13 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 class Server:
-    def __init__(self, protocol: type[asyncio.Protocol]) -> None:
+    def __init__(self, protocol: type[asyncio.Protocol], loop: str = "asyncio") -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off", http=protocol)
+        config = uvicorn.Config(
+            app, log_level="critical", access_log=False, lifespan="off", http=protocol, loop=loop
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
@@ -82,9 +90,17 @@ class Server:
         return re.sub(rb"date: [^\r]*\r\n", b"date: X\r\n", b"".join(chunks))
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[Server, Server]]:
-    with Server(H11Protocol) as plain, Server(GatheringH11Protocol) as gathering:
+PROTOCOLS = {
+    "h11": (H11Protocol, GatheringH11Protocol, "asyncio"),
+    "httptools": (HttpToolsProtocol, gathering_httptools_protocol(), "uvloop"),
+}
+
+
+@pytest.fixture(scope="module", params=list(PROTOCOLS))
+def servers(request: pytest.FixtureRequest) -> Iterator[tuple[Server, Server]]:
+    plain_cls, gathering_cls, loop = PROTOCOLS[request.param]
+    assert gathering_cls is not None
+    with Server(plain_cls, loop) as plain, Server(gathering_cls, loop) as gathering:
         yield plain, gathering
 
 
@@ -104,7 +120,7 @@ REQUESTS = {
 
 
 @pytest.mark.parametrize("name", list(REQUESTS))
-def test_same_bytes_as_h11(servers: tuple[Server, Server], name: str) -> None:
+def test_same_bytes_as_uvicorns_protocol(servers: tuple[Server, Server], name: str) -> None:
     plain, gathering = servers
     expected = plain.exchange(REQUESTS[name])
     assert expected.startswith(b"HTTP/1.1 ")
@@ -145,3 +161,11 @@ def test_writes_are_gathered_until_flushed() -> None:
         assert inner.writes[-1] == b"last" and inner.closed
     finally:
         loop.close()
+
+
+def test_serving_options_pick_httptools_and_uvloop_when_installed() -> None:
+    # Both are rill-emu dependencies on CPython outside Windows (pyproject.toml).
+    options = serving_options()
+    assert options["http"] is gathering_httptools_protocol()
+    assert issubclass(options["http"], HttpToolsProtocol)
+    assert options["loop"] == "uvloop"
