@@ -7,37 +7,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from emulator import explain, jsonval, openapi
-from emulator.cache import ResultCache, answer_without_blocking, encoded
+from emulator import jsonval, openapi
+from emulator.apiroute import ALL_METHODS, ApiLane, ApiRoute, check_instance, request_identity, scope_headers
+from emulator.cache import ResultCache
 from emulator.config import INSTANCE_ID, EmuConfig
 from emulator.cors import RillCORSMiddleware, rill_start_origins
-from emulator.errors import BadRequest, EmuError, Forbidden, MethodNotAllowed, NotFound
-from emulator.identity import Claims, IdentityContext, TokenError, issue_dev_jwt, request_claims
-from emulator.limits import BodyLimitMiddleware, safe_api_name
+from emulator.errors import BadRequest, EmuError, MethodNotAllowed
+from emulator.identity import issue_dev_jwt
+from emulator.limits import BodyLimitMiddleware
 from emulator.olap.duckdb import DuckDBEngine
 from emulator.reload import Reloader, SnapshotGate, problem_json
 from emulator.reporting import Reporter
-from emulator.requestargs import merge_args
+from emulator.responses import GENERATION_HEADER, error_response
 from emulator.runtime import Runtime, RuntimeBuilder
-from emulator.security import check_api_access
 from emulator.shutdown import SHUTDOWN_EVENT
-from emulator.strictargs import strict_api
-from emulator.validation import check_request
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-GENERATION_HEADER = "X-Rill-Emu-Generation"
+__all__ = ["GENERATION_HEADER", "EmuState", "create_app"]
 
 
 class EmuState:
@@ -111,119 +106,6 @@ class EmuState:
         self.engine.close()
 
 
-def error_response(
-    exc: EmuError, generation: int | None = None, trace: explain.Explain | None = None
-) -> Response:
-    """Rill's error shape: ``{"error": "..."}`` with its content type and nosniff.
-
-    A rejected bearer token answers as Rill's auth middleware does: plain text (Go's ``http.Error``).
-    """
-    headers = {"X-Content-Type-Options": "nosniff"}
-    if generation is not None:
-        headers[GENERATION_HEADER] = str(generation)
-    if trace is not None:
-        headers.update(trace.headers())
-    if isinstance(exc, TokenError):
-        text = exc.message + "\n"
-        return Response(text, status_code=exc.status, media_type="text/plain; charset=utf-8", headers=headers)
-    return Response(
-        jsonval.dumps({"error": exc.message}),
-        status_code=exc.status,
-        media_type="application/json; charset=utf-8",
-        headers=headers,
-    )
-
-
-def _check_instance(request: Request) -> None:
-    instance = request.path_params.get("instance", INSTANCE_ID)  # cloud-shaped routes name no instance
-    if instance != INSTANCE_ID:
-        raise NotFound(f'instance "{instance}" not found (rill-emu serves one instance: "{INSTANCE_ID}")')
-
-
-def _claims(request: Request, state: EmuState, runtime: Runtime) -> Claims:
-    """Who the request runs as (see ``identity.request_claims``); checks Rill's ``ReadAPI`` permission.
-
-    The cloud-shaped routes (``/v1/orgs/{org}/projects/{project}/runtime/...``) need an identity.
-    """
-    ctx = IdentityContext(
-        mock_users=runtime.project.config.mock_users,
-        default_user=state.config.default_user,
-        settings_root=runtime.project.root,
-    )
-    claims = request_claims(request.headers, ctx, cloud="project" in request.path_params)
-    if not claims.can("read_api"):
-        raise Forbidden("does not have access to custom APIs")
-    return claims
-
-
-async def api_endpoint(request: Request) -> Response:
-    """``/v1/instances/{instance}/api/{name...}`` (and its cloud-shaped twins): resolve an API.
-
-    With ``X-Rill-Emu-Explain: 1`` the response also carries explain headers (``explain``).
-    """
-    state: EmuState = request.app.state.emu
-    trace, token = explain.start() if explain.wanted(request.headers) else (None, None)
-    runtime = await state.pin()
-    try:
-        _check_instance(request)
-        claims = _claims(request, state, runtime)
-        if trace is not None:
-            trace.set_identity(claims)
-        body = await request.body()
-        args = merge_args(body, request.scope.get("query_string", b""))
-        name = request.path_params["name"]
-        if not safe_api_name(name, request.scope.get("raw_path")):
-            raise NotFound(f'api with name "{name}" not found')  # looks nothing up
-        api = runtime.lookup_api(name)
-        if api is None:
-            raise NotFound(_not_found_message(runtime, name))
-        if trace is not None:
-            trace.api = {"name": api.name, "resolver": api.resolver, "args": args}
-        check_api_access(runtime, api, claims)
-        if api.skip_nested_security:
-            claims = dataclasses.replace(claims, skip_checks=True)
-        if state.config.validate_requests:
-            check_request(api, args, request.scope.get("query_string", b""), runtime.memo)
-        if state.config.strict_args:
-            api = strict_api(api, runtime.memo)
-        run_on = runtime
-        if trace is not None:
-            run_on = dataclasses.replace(runtime, engine=explain.RecordingEngine(runtime.engine, trace))
-        data = answer_without_blocking(run_on, api, args, claims) if trace is None else None
-        if data is None:
-            data = await anyio.to_thread.run_sync(_resolve_encoded, run_on, api, args, claims)
-    except EmuError as exc:
-        return error_response(exc, runtime.generation, trace)
-    except Exception as exc:  # a bug of ours: answer 500 in Rill's shape and keep serving
-        state.reporter.error(f"{request.method} {request.url.path}: {exc!r}")
-        return error_response(EmuError(f"internal error: {exc}"), runtime.generation, trace)
-    finally:
-        state.unpin()
-        if token is not None:
-            explain.stop(token)
-    headers = {GENERATION_HEADER: str(runtime.generation)}
-    if trace is not None:
-        headers.update(trace.headers())
-    return Response(data, media_type="application/json", headers=headers)
-
-
-def _resolve_encoded(runtime: Runtime, api: Any, args: dict[str, Any], claims: Any) -> bytes:
-    return encoded(runtime.resolve(api, args, claims))
-
-
-def _not_found_message(runtime: Runtime, name: str) -> str:
-    """Rill's 404 text, plus the file and problem when the API exists on disk but failed to load."""
-    message = f'api with name "{name}" not found'
-    stem = name.rsplit("/", 1)[-1].lower()
-    for problem in runtime.project.problems:
-        if problem.severity != "error":
-            continue
-        path_stem = problem.path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
-        if path_stem == stem:
-            return f"{message} ({problem})"
-    return message
-
-
 async def openapi_endpoint(request: Request) -> Response:
     """``/v1/instances/{instance}/api/openapi``: the combined document, JSON or YAML."""
     state: EmuState = request.app.state.emu
@@ -231,8 +113,8 @@ async def openapi_endpoint(request: Request) -> Response:
     try:
         if request.method != "GET":
             raise MethodNotAllowed("GET only")
-        _check_instance(request)
-        _claims(request, state, runtime)
+        check_instance(request.path_params)
+        request_identity(scope_headers(request.scope), request.path_params, state, runtime)
     except EmuError as exc:
         return error_response(exc, runtime.generation)
     accept = request.headers.get("accept", "")
@@ -253,7 +135,7 @@ async def status_endpoint(request: Request) -> Response:
     state: EmuState = request.app.state.emu
     runtime = state.runtime
     try:
-        _check_instance(request)
+        check_instance(request.path_params)
     except EmuError as exc:
         return error_response(exc, runtime.generation)
     reloader = state.reloader
@@ -289,7 +171,7 @@ async def events_endpoint(request: Request) -> Response:
     """
     state: EmuState = request.app.state.emu
     try:
-        _check_instance(request)
+        check_instance(request.path_params)
     except EmuError as exc:
         return error_response(exc, state.runtime.generation)
     reloader = state.reloader
@@ -372,12 +254,13 @@ def create_app(
                     await asyncio.wait_for(task, timeout=5)
             state.close()
 
+    api_route = ApiRoute(state)
     routes = [
         Route("/v1/health", health_endpoint, methods=["GET", "HEAD"]),
         Route("/v1/instances/{instance}/api/openapi", openapi_endpoint, methods=ALL_METHODS),
         Route("/v1/instances/{instance}/emu/status", status_endpoint, methods=["GET", "HEAD"]),
         Route("/v1/instances/{instance}/emu/events", events_endpoint, methods=["GET"]),
-        Route("/v1/instances/{instance}/api/{name:path}", api_endpoint, methods=ALL_METHODS),
+        Route("/v1/instances/{instance}/api/{name:path}", api_route, methods=ALL_METHODS),
         Route("/v1/dev-jwt", dev_jwt_endpoint, methods=["POST"]),
     ]
     # Rill Cloud's runtime proxy routes, served by the same handlers (frontend code and SDKs written for
@@ -385,9 +268,16 @@ def create_app(
     for org in ("/v1/organizations/{org}", "/v1/orgs/{org}"):
         prefix = org + "/projects/{project}/runtime"
         routes.append(Route(prefix + "/api/openapi", openapi_endpoint, methods=ALL_METHODS))
-        routes.append(Route(prefix + "/api/{name:path}", api_endpoint, methods=ALL_METHODS))
+        routes.append(Route(prefix + "/api/{name:path}", api_route, methods=ALL_METHODS))
     origins = rill_start_origins([], config.port) if allowed_origins is None else list(allowed_origins)
     middleware = [
+        # The instance API route skips the router, through the same CORS and body limit.
+        Middleware(
+            ApiLane,
+            route=RillCORSMiddleware(
+                BodyLimitMiddleware(api_route, max_bytes=config.max_body_bytes), allowed_origins=origins
+            ),
+        ),
         Middleware(RillCORSMiddleware, allowed_origins=origins),
         Middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes),
     ]
