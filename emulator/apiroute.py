@@ -14,7 +14,6 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import anyio.to_thread
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -139,7 +138,7 @@ class ApiRoute:
                 run_on = dataclasses.replace(runtime, engine=explain.RecordingEngine(runtime.engine, trace))
             data = answer_without_blocking(run_on, api, args, claims) if trace is None else None
             if data is None:
-                data = await anyio.to_thread.run_sync(_resolve_encoded, run_on, api, args, claims)
+                data = await state.workers.run(_resolve_encoded, run_on, api, args, claims)
         except EmuError as exc:
             return error_parts(exc, runtime.generation, trace)
         except ClientDisconnect:

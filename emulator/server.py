@@ -31,6 +31,7 @@ from emulator.reporting import Reporter
 from emulator.responses import GENERATION_HEADER, error_response
 from emulator.runtime import Runtime, RuntimeBuilder
 from emulator.shutdown import SHUTDOWN_EVENT
+from emulator.workers import WorkerPool
 
 __all__ = ["GENERATION_HEADER", "EmuState", "create_app"]
 
@@ -56,6 +57,7 @@ class EmuState:
         self._openapi: tuple[int, bytes, bytes | None] | None = None
         self.reloader: Reloader | None = None
         self.gate = SnapshotGate()
+        self.workers = WorkerPool()
 
     @property
     def base_url(self) -> str:
@@ -102,8 +104,9 @@ class EmuState:
         return openapi.build_document(runtime.served_apis(), self.server_url)
 
     def close(self) -> None:
-        """Release the database."""
+        """Release the database and the query threads."""
         self.engine.close()
+        self.workers.close()
 
 
 async def openapi_endpoint(request: Request) -> Response:
