@@ -13,13 +13,13 @@ per (resource, caller attributes), like Rill's security cache.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import duckdb
+import orjson
 
 from emulator import explain
 from emulator.errors import BadRequest, EmuError, Forbidden
@@ -245,42 +245,62 @@ def _render(render: Any, data: Mapping[str, Any], what: str) -> str:
     return text
 
 
-class _ResolvedCache:
+V = TypeVar("V")
+
+
+class _ResolvedCache(Generic[V]):
     """Resolved policies per (resource spec, env, caller attributes); the spec objects are kept alive."""
 
     def __init__(self, max_entries: int = 2048) -> None:
         self._max = max_entries
-        self._entries: dict[tuple[int, int, str, str], tuple[object, object, ResolvedSecurity]] = {}
+        self._entries: dict[tuple[int, int, str, bytes], tuple[object, object, V]] = {}
         self._lock = threading.Lock()
 
-    def get(self, spec: object, env: object, environment: str, attrs: str) -> ResolvedSecurity | None:
+    def get(self, spec: object, env: object, environment: str, attrs: bytes) -> V | None:
         hit = self._entries.get((id(spec), id(env), environment, attrs))
         if hit is None or hit[0] is not spec or hit[1] is not env:
             return None
         return hit[2]
 
-    def put(self, spec: object, env: object, environment: str, attrs: str, value: ResolvedSecurity) -> None:
+    def put(self, spec: object, env: object, environment: str, attrs: bytes, value: V) -> None:
         with self._lock:
             if len(self._entries) >= self._max:
                 self._entries.pop(next(iter(self._entries)))
             self._entries[(id(spec), id(env), environment, attrs)] = (spec, env, value)
 
 
-_RESOLVED = _ResolvedCache()
+@dataclass(frozen=True)
+class _ViewAccess:
+    """A metrics view's resolved policy for one caller, ready for the query builder."""
+
+    can_access: bool
+    row_filter: str
+    hidden: tuple[str, ...]  # sorted, lower-case
+    restrictions: Restrictions
 
 
-def _attrs_key(attributes: Mapping[str, Any]) -> str | None:
+_RESOLVED: _ResolvedCache[ResolvedSecurity] = _ResolvedCache()
+_VIEW_ACCESS: _ResolvedCache[_ViewAccess] = _ResolvedCache()
+
+
+def _attrs_key(attributes: Mapping[str, Any]) -> bytes | None:
     try:
-        return json.dumps(attributes, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return None  # not JSON-like: resolve without caching
+        return orjson.dumps(dict(attributes), option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None  # not JSON-like (or beyond orjson: ints over 64 bits): resolve without caching
 
 
 def _resolve_cached(
-    runtime: Runtime, spec: MetricsViewSpec | ApiSpec, claims: Claims, kind: Kind, fields: Sequence[str]
+    runtime: Runtime,
+    spec: MetricsViewSpec | ApiSpec,
+    claims: Claims,
+    kind: Kind,
+    fields: Sequence[str],
+    key: bytes | None = None,
 ) -> ResolvedSecurity:
     env, environment = runtime.env_data, runtime.project.environment
-    key = _attrs_key(claims.attributes)
+    if key is None:
+        key = _attrs_key(claims.attributes)
     if key is not None:
         cached = _RESOLVED.get(spec, env, environment, key)
         if cached is not None:
@@ -294,15 +314,23 @@ def _resolve_cached(
 
 def metrics_view_restrictions(runtime: Runtime, view: MetricsViewSpec, claims: Claims) -> Restrictions:
     """What ``view``'s policy lets ``claims`` see; raises BadRequest ``action not allowed`` if denied."""
-    fields = [d.name for d in view.dimensions] + [m.name for m in view.measures]
-    resolved = _resolve_cached(runtime, view, claims, "metrics_view", fields)
-    hidden: frozenset[str] = frozenset()
-    if resolved.field_access is not None:
-        hidden = frozenset(f.lower() for f in fields if not resolved.field_access.get(f, False))
-    explain.record_security(view.name, resolved.can_access, resolved.row_filter, sorted(hidden))
-    if not resolved.can_access:
+    env, environment = runtime.env_data, runtime.project.environment
+    key = _attrs_key(claims.attributes)
+    access = _VIEW_ACCESS.get(view, env, environment, key) if key is not None else None
+    if access is None:
+        fields = [d.name for d in view.dimensions] + [m.name for m in view.measures]
+        resolved = _resolve_cached(runtime, view, claims, "metrics_view", fields, key)
+        hidden: frozenset[str] = frozenset()
+        if resolved.field_access is not None:
+            hidden = frozenset(f.lower() for f in fields if not resolved.field_access.get(f, False))
+        restrictions = Restrictions(row_filter=resolved.row_filter or None, hidden_fields=hidden)
+        access = _ViewAccess(resolved.can_access, resolved.row_filter, tuple(sorted(hidden)), restrictions)
+        if key is not None:
+            _VIEW_ACCESS.put(view, env, environment, key, access)
+    explain.record_security(view.name, access.can_access, access.row_filter, access.hidden)
+    if not access.can_access:
         raise BadRequest("action not allowed")
-    return Restrictions(row_filter=resolved.row_filter or None, hidden_fields=hidden)
+    return access.restrictions
 
 
 def check_api_access(runtime: Runtime, api: ApiSpec, claims: Claims) -> None:

@@ -538,6 +538,21 @@ class TestMetricsViewRestrictions:
         other = metrics_view_restrictions(runtime, view, as_user(admin=False, region="APAC"))
         assert other.row_filter == "region = 'APAC'"
 
+    def test_cached_answers_keep_value_types_and_view_versions_apart(self, runtime: Runtime) -> None:
+        view = runtime.project.metrics_views["orders_mv"]
+        as_int = metrics_view_restrictions(runtime, view, as_user(admin=False, region=1))
+        as_bool = metrics_view_restrictions(runtime, view, as_user(admin=False, region=True))
+        assert (as_int.row_filter, as_bool.row_filter) == ("region = '1'", "region = 'true'")
+        assert view.security is not None
+        rules = tuple(
+            dataclasses.replace(r, sql=compile_template("1 = 1")) if r.type == "row_filter" else r
+            for r in view.security.rules
+        )
+        edited = dataclasses.replace(view, security=dataclasses.replace(view.security, rules=rules))
+        emea = as_user(admin=False, region="EMEA")
+        assert metrics_view_restrictions(runtime, view, emea).row_filter == "region = 'EMEA'"
+        assert metrics_view_restrictions(runtime, edited, emea).row_filter == "1 = 1"
+
     def test_a_denied_caller_gets_action_not_allowed(self, runtime: Runtime) -> None:
         view = runtime.project.metrics_views["orders_mv"]
         denied = dataclasses.replace(runtime, env_data={"tier": "silver"})
