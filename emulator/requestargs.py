@@ -64,7 +64,7 @@ def parse_query(raw: bytes | str) -> dict[str, str]:
         if not pair or b";" in pair:
             continue
         key, _, value = pair.partition(b"=")
-        if _BAD_ESCAPE.search(key) or _BAD_ESCAPE.search(value):
+        if b"%" in pair and (_BAD_ESCAPE.search(key) or _BAD_ESCAPE.search(value)):
             continue
         k = _unescape(key)
         if k not in out:
@@ -80,6 +80,8 @@ def merge_args(body: bytes, query: bytes | str) -> dict[str, Any]:
 
 
 def _unescape(part: bytes) -> str:
+    if b"%" not in part:
+        return part.replace(b"+", b" ").decode("utf-8", errors="replace")
     return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8", errors="replace")
 
 
