@@ -20,7 +20,7 @@ def test_sources_and_models_read_local_files(serve: ServeFn, tmp_path: Path) -> 
         "models/scores.yaml": "type: model\nsql: SELECT * FROM read_json_auto('data/scores.json')\n",
         "models/cities.sql": "SELECT * FROM 'data/cities.parquet'",
         "models/joined.sql": (
-            "SELECT p.id, p.name, s.score, c.city FROM {{ ref \"people\" }} p "
+            'SELECT p.id, p.name, s.score, c.city FROM {{ ref "people" }} p '
             "JOIN scores s USING (id) JOIN cities c USING (id)"
         ),
         "apis/joined.yaml": "type: api\nsql: SELECT * FROM joined ORDER BY id\n",

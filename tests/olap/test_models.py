@@ -12,8 +12,14 @@ from emulator.project.resources import ModelSpec, ResourceRef
 
 
 def model(name: str, sql: str, *refs: str) -> ModelSpec:
-    return ModelSpec(name=name, path=f"/models/{name}.sql", paths=(f"/models/{name}.sql",), kind="model",
-                     sql=sql, refs=tuple(ResourceRef(r) for r in refs))
+    return ModelSpec(
+        name=name,
+        path=f"/models/{name}.sql",
+        paths=(f"/models/{name}.sql",),
+        kind="model",
+        sql=sql,
+        refs=tuple(ResourceRef(r) for r in refs),
+    )
 
 
 @pytest.fixture
@@ -36,8 +42,11 @@ def test_builds_in_dependency_order(engine: DuckDBEngine) -> None:
 
 
 def test_rebuilds_only_what_changed_and_its_dependents(engine: DuckDBEngine) -> None:
-    models = {"a": model("a", "SELECT 1 AS v"), "b": model("b", "SELECT v FROM a", "a"),
-              "z": model("z", "SELECT 'z' AS v")}
+    models = {
+        "a": model("a", "SELECT 1 AS v"),
+        "b": model("b", "SELECT v FROM a", "a"),
+        "z": model("z", "SELECT 'z' AS v"),
+    }
     state, _ = build_models(engine, models)
     again, touched = build_models(engine, models, state)
     assert touched == set()
@@ -66,8 +75,11 @@ def test_a_failure_keeps_the_last_good_table_and_blames_upstream(engine: DuckDBE
 
 
 def test_cycles_are_errors_and_the_rest_builds(engine: DuckDBEngine) -> None:
-    models = {"x": model("x", "SELECT * FROM y", "y"), "y": model("y", "SELECT * FROM x", "x"),
-              "ok": model("ok", "SELECT 1 AS v")}
+    models = {
+        "x": model("x", "SELECT * FROM y", "y"),
+        "y": model("y", "SELECT * FROM x", "x"),
+        "ok": model("ok", "SELECT 1 AS v"),
+    }
     state, _ = build_models(engine, models)
     assert state.models["x"].error == "dependency cycle between models: x, y"
     assert state.models["ok"].error is None
