@@ -131,17 +131,26 @@ def start(cmd: list[str], port: int) -> subprocess.Popen[bytes]:
 
 
 def measure(
-    port: int, request: Request, concurrency: int, duration: float, rounds: int, loadgen: str
-) -> LoadResult:
-    """Best of ``rounds`` runs (after a short warm-up)."""
+    targets: list[tuple[int, Request]], concurrency: int, duration: float, rounds: int, loadgen: str
+) -> list[LoadResult]:
+    """Best of ``rounds`` runs for each (port, request), after a warm-up of each.
 
-    def once(seconds: float) -> LoadResult:
+    The servers take turns within each round, so a drift of the machine's speed over the run (other
+    work, CPU clocks) weighs on all of them alike.
+    """
+
+    def once(port: int, request: Request, seconds: float) -> LoadResult:
         if loadgen == "wrk":
             return run_wrk("127.0.0.1", port, request, concurrency=concurrency, duration=seconds)
         return run_load("127.0.0.1", port, [request], concurrency=concurrency, duration=seconds)
 
-    once(0.5)
-    return max((once(duration) for _ in range(rounds)), key=lambda r: r.rps)
+    for port, request in targets:
+        once(port, request, 1.0)
+    runs: list[list[LoadResult]] = [[] for _ in targets]
+    for _ in range(rounds):
+        for i, (port, request) in enumerate(targets):
+            runs[i].append(once(port, request, duration))
+    return [max(results, key=lambda r: r.rps) for results in runs]
 
 
 def same_answers(spec: dict[str, Any], ports: dict[str, int]) -> None:
@@ -219,9 +228,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 base_req: Request = ("GET", f"/q/{name}", b"")
                 for conc in opts.concurrency:
-                    b = measure(ports["base"], base_req, conc, opts.duration, opts.rounds, opts.loadgen)
-                    e = measure(ports["emu"], emu_req, conc, opts.duration, opts.rounds, opts.loadgen)
-                    c = measure(ports["cached"], emu_req, conc, opts.duration, opts.rounds, opts.loadgen)
+                    targets = [(ports["base"], base_req), (ports["emu"], emu_req), (ports["cached"], emu_req)]
+                    b, e, c = measure(targets, conc, opts.duration, opts.rounds, opts.loadgen)
                     if b.errors or e.errors or c.errors:
                         raise SystemExit(f"{label}: non-200 answers ({b.errors}, {e.errors}, {c.errors})")
                     cells = [

@@ -169,7 +169,7 @@ def run_wrk(
     method, path, body, *rest = request
     if method != "GET" or body:
         raise ValueError("run_wrk sends GET requests without a body")
-    headers: tuple[tuple[str, str], ...] = rest[0] if rest else ()  # type: ignore[assignment]
+    headers: tuple[tuple[str, str], ...] = rest[0] if rest else ()
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "report.lua"
         script.write_text(_WRK_SCRIPT)
