@@ -16,6 +16,7 @@ waiting at once; the function finishes in its thread and its result is dropped (
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import queue
@@ -38,18 +39,22 @@ _Job = tuple[
 
 
 class WorkerPool:
-    """Runs blocking functions on worker threads for coroutines on one or more event loops."""
+    """Runs blocking functions on worker threads for coroutines on one or more event loops.
+
+    The most recently idle thread takes the next job (a stack, as anyio's pool does): at low
+    concurrency one warm thread serves every request instead of jobs rotating through cold ones
+    (measured: +0.2 ms per 1.5 ms query at concurrency 1 after a burst had started 16 threads).
+    """
 
     def __init__(self, max_threads: int = DEFAULT_MAX_THREADS, name: str = "rill-emu-query") -> None:
         if max_threads < 1:
             raise ValueError("max_threads must be at least 1")
         self.max_threads = max_threads
         self.name = name
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self._idle = 0  # threads waiting for a job
-        self._backlog = 0  # jobs queued while every thread was busy
+        self._idle: list[queue.SimpleQueue[_Job | None]] = []  # inboxes of idle threads, a stack
+        self._backlog: collections.deque[_Job] = collections.deque()  # jobs waiting for a thread
         self._closed = False
 
     @property
@@ -61,53 +66,62 @@ class WorkerPool:
         """``fn(*args)`` on a worker thread, in a copy of the caller's context; its result or exception."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
+        job: _Job = (loop, future, contextvars.copy_context(), fn, args)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the worker pool is closed")
             if self._idle:
-                self._idle -= 1
+                self._idle.pop().put(job)
             elif len(self._threads) < self.max_threads:
-                self._start_thread()
+                self._start_thread(job)
             else:
-                self._backlog += 1
-            self._jobs.put((loop, future, contextvars.copy_context(), fn, args))
+                self._backlog.append(job)
+        del job
         return await future
 
     def close(self) -> None:
-        """Let every thread finish its current job and end (jobs still queued run first)."""
+        """Let every thread finish its current job and the queued ones, then end."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            threads = list(self._threads)
-        for _ in threads:
-            self._jobs.put(None)
+            idle, self._idle = self._idle, []
+        for inbox in idle:
+            inbox.put(None)
 
-    def _start_thread(self) -> None:
-        thread = threading.Thread(target=self._work, name=f"{self.name}-{len(self._threads)}", daemon=True)
+    def _start_thread(self, job: _Job) -> None:
+        inbox: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        inbox.put(job)
+        name = f"{self.name}-{len(self._threads)}"
+        thread = threading.Thread(target=self._work, args=(inbox,), name=name, daemon=True)
         self._threads.append(thread)
         thread.start()
 
-    def _work(self) -> None:
-        jobs = self._jobs
-        while True:
-            job = jobs.get()
-            if job is None:
-                return
+    def _work(self, inbox: queue.SimpleQueue[_Job | None]) -> None:
+        job = inbox.get()
+        while job is not None:
             loop, future, context, fn, args = job
-            del job
             try:
                 result, exc = context.run(fn, *args), None
             except BaseException as error:  # handed to the awaiting coroutine, re-raised there
                 result, exc = None, error
-            # Counted idle before answering, so the request the answer lets in finds this thread.
+            # Idle (or given the next queued job) before answering, so the request the answer lets
+            # in finds this thread.
             with self._lock:
+                stop = False
                 if self._backlog:
-                    self._backlog -= 1  # the next job is already queued for this thread
+                    job = self._backlog.popleft()
+                elif self._closed:
+                    job, stop = None, True
                 else:
-                    self._idle += 1
+                    job = None
+                    self._idle.append(inbox)
             _hand_back(loop, future, result, exc)
             del loop, future, context, fn, args, result, exc  # an idle thread holds no request's data
+            if stop:
+                return
+            if job is None:
+                job = inbox.get()
 
 
 def _hand_back(

@@ -114,6 +114,39 @@ def test_close_ends_the_threads_and_refuses_new_work() -> None:
         asyncio.run(after())
 
 
+def test_a_thread_busy_at_close_ends_after_its_job() -> None:
+    pool = WorkerPool(max_threads=1, name="busy-at-close")
+    release = threading.Event()
+
+    async def main() -> str:
+        task = asyncio.create_task(pool.run(lambda: release.wait() and "done"))
+        await asyncio.sleep(0.01)
+        pool.close()
+        release.set()
+        return await task
+
+    assert asyncio.run(main()) == "done"
+    (thread,) = [t for t in threading.enumerate() if t.name.startswith("busy-at-close")]
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def test_the_most_recently_idle_thread_takes_the_next_job() -> None:
+    pool = WorkerPool(max_threads=8)
+
+    async def main() -> set[str]:
+        await asyncio.gather(*(pool.run(time.sleep, 0.01) for _ in range(8)))  # eight threads
+        names = set()
+        for _ in range(20):  # one caller at a time: always the same warm thread
+            names.add(await pool.run(lambda: threading.current_thread().name))
+        return names
+
+    assert pool.threads == 0
+    names = asyncio.run(main())
+    assert pool.threads == 8 and len(names) == 1
+    pool.close()
+
+
 def test_max_threads_must_be_positive() -> None:
     with pytest.raises(ValueError):
         WorkerPool(max_threads=0)
