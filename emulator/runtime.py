@@ -20,7 +20,7 @@ from emulator.errors import BadRequest
 from emulator.identity import Claims
 from emulator.lints import Linter
 from emulator.memo import Memo
-from emulator.metrics.builder import Restrictions
+from emulator.metrics.restrictions import Restrictions
 from emulator.olap.duckdb import DuckDBEngine, QueryResult
 from emulator.olap.models import ModelBuild, ModelsState, prepare_models
 from emulator.project.files import is_dotenv, is_sql, is_yaml
@@ -158,7 +158,9 @@ class RuntimeBuilder:
         self.root = root
         self.engine = engine
         self.cache = cache
-        self.loader = ProjectLoader(root, environment=environment, env_overrides=env_overrides)
+        self.loader = ProjectLoader(
+            root, environment=environment, env_overrides=env_overrides, sql_cursor=engine.cursor
+        )
         self.model_timeout = model_timeout
         self.current: Runtime | None = None
         self._open: PendingRuntime | None = None

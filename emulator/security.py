@@ -23,7 +23,7 @@ import orjson
 
 from emulator import explain
 from emulator.errors import BadRequest, EmuError, Forbidden
-from emulator.metrics.builder import Restrictions
+from emulator.metrics.restrictions import Restrictions
 from emulator.project.resources import (
     ApiSpec,
     MetricsViewSpec,

@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from emulator.errors import BadRequest
 from emulator.metrics.dialect import DUCKDB, Dialect
 from emulator.metrics.plan import AST
 from emulator.metrics.query import MetricsQuery
+from emulator.metrics.restrictions import Restrictions
 from emulator.project.resources import MetricsViewSpec
 
 __all__ = ["SYSTEM_ROW_CAP", "CompiledQuery", "Restrictions", "build_sql", "check_cap"]
 
+_NO_RESTRICTIONS = Restrictions()
+
 # Rill's rill.interactive_sql_row_limit default.
 SYSTEM_ROW_CAP = 10_000
-
-
-@dataclass(frozen=True)
-class Restrictions:
-    """What the caller's security policy contributes to a query.
-
-    ``row_filter`` is raw SQL over the underlying table, ANDed into the WHERE clause;
-    ``hidden_fields`` are lower-cased dimension/measure names the caller may not reference.
-    """
-
-    row_filter: str | None = None
-    hidden_fields: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -45,7 +36,7 @@ class CompiledQuery:
 def build_sql(
     query: MetricsQuery,
     view: MetricsViewSpec,
-    restrictions: Restrictions = Restrictions(),
+    restrictions: Restrictions = _NO_RESTRICTIONS,
     *,
     dialect: Dialect = DUCKDB,
 ) -> CompiledQuery:

@@ -9,6 +9,7 @@ a model) is reported as not cacheable.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -125,3 +126,65 @@ def _nodes(value: Any) -> Iterator[dict[str, Any]]:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+
+
+_PARSER_LOCK = threading.Lock()
+_PARSER: Any = None
+
+
+def _parser_cursor() -> Any:
+    """A cursor of a private in-memory database, for parsing without an engine (``rill-emu validate``)."""
+    global _PARSER
+    with _PARSER_LOCK:
+        if _PARSER is None:
+            _PARSER = duckdb.connect(":memory:")
+        return _PARSER.cursor()
+
+
+def table_names(sql: str, cursor_factory: Callable[[], Any] | None = None) -> list[str]:
+    """Unqualified names of the tables ``sql`` reads, in order of appearance, by DuckDB's parser.
+
+    What Rill infers a model's refs from (``duckdbsql.Parse``): CTE names, table functions, file
+    paths (``FROM 'data/x.csv'``) and names qualified by another catalog or schema are left out.
+    Text DuckDB cannot parse as SELECT statements names nothing. ``cursor_factory`` defaults to a
+    private in-memory database.
+    """
+    cur = (cursor_factory or _parser_cursor)()
+    try:
+        row = cur.execute("SELECT json_serialize_sql($1)", [sql]).fetchone()
+    except duckdb.Error:
+        return []
+    finally:
+        cur.close()
+    if row is None or not isinstance(row[0], str):
+        return []
+    tree = orjson.loads(row[0])
+    if tree.get("error") or not isinstance(tree.get("statements"), list):
+        return []
+    ctes: set[str] = set()
+    found: list[str] = []
+    for node in _nodes_in_order(tree["statements"]):
+        cte_map = node.get("cte_map")
+        if isinstance(cte_map, dict):
+            ctes.update(str(e.get("key", "")).lower() for e in cte_map.get("map") or ())
+        if node.get("type") != "BASE_TABLE":
+            continue
+        name = node.get("table_name")
+        if not isinstance(name, str) or not name or node.get("catalog_name"):
+            continue
+        if node.get("schema_name") not in ("", "main", None) or any(c in name for c in "/\\.*:"):
+            continue
+        found.append(name)
+    return [name for name in found if name.lower() not in ctes]
+
+
+def _nodes_in_order(value: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object of the parse tree, depth first, in document order."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))

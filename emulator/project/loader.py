@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import os
 import stat as stat_module
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from emulator.errors import ProjectError
 from emulator.project.files import (
@@ -70,8 +70,10 @@ class ProjectLoader:
         *,
         environment: Literal["dev", "prod"] = "dev",
         env_overrides: Mapping[str, str] | None = None,
+        sql_cursor: Callable[[], Any] | None = None,
     ) -> None:
         self.root = Path(root)
+        self.sql_cursor = sql_cursor
         self.environment: Literal["dev", "prod"] = environment
         self.env_overrides = dict(env_overrides or {})
         self._funcs = rill_funcs(environment)
@@ -158,6 +160,7 @@ class ProjectLoader:
             defaults=settings.config.defaults,
             variables=settings.variables,
             funcs=self._funcs,
+            sql_cursor=self.sql_cursor,
         )
 
     def _restat(self, changed: Collection[str], ignore_paths: tuple[str, ...]) -> dict[str, FileStat] | None:

@@ -11,10 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlglot
-from sqlglot import exp
-
 from emulator.errors import ProjectError
+from emulator.olap.sqlrefs import table_names
 from emulator.project.files import MAX_FILE_SIZE, is_sql, is_yaml
 from emulator.project.node import FileError, Node, build_node, compile_sql, parse_kind, sql_template_source
 from emulator.project.openapi_block import parse_openapi
@@ -59,6 +57,8 @@ class ParseContext:
     defaults: Mapping[str, Mapping[str, Any]]
     variables: Mapping[str, str]
     funcs: Mapping[str, Callable[..., Any]]
+    #: DuckDB cursors to parse model SQL with (the engine's); None: a private in-memory database.
+    sql_cursor: Callable[[], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -344,7 +344,8 @@ def _parse_model(node: Node, doc: dict[str, Any], ctx: ParseContext) -> ModelSpe
         sql = "SELECT * FROM '" + text.replace("'", "''") + "'"
         line = node.lines("path") or node.lines("uri")
     refs = list(node.refs)
-    refs.extend(ResourceRef(name) for name in _table_names(sql) if name.lower() != node.name.lower())
+    names = table_names(sql, ctx.sql_cursor)
+    refs.extend(ResourceRef(name) for name in names if name.lower() != node.name.lower())
     return ModelSpec(
         name=node.name,
         # SQL errors surface when the model is built: point at the file that holds the SQL.
@@ -356,27 +357,6 @@ def _parse_model(node: Node, doc: dict[str, Any], ctx: ParseContext) -> ModelSpe
         refs=_dedupe(refs),
         line=line,
     )
-
-
-def _table_names(sql: str) -> list[str]:
-    """Unqualified table names a DuckDB query reads (CTEs, functions and file paths excluded)."""
-    try:
-        statements = sqlglot.parse(sql, dialect="duckdb")
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
-        return []
-    names: list[str] = []
-    for statement in statements:
-        if statement is None:
-            continue
-        ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
-        for table in statement.find_all(exp.Table):
-            if not isinstance(table.this, exp.Identifier) or table.catalog or table.db not in ("", "main"):
-                continue
-            name = table.name
-            if not name or name.lower() in ctes or any(c in name for c in "/\\.*:"):
-                continue
-            names.append(name)
-    return names
 
 
 def _parse_metrics_view(node: Node, doc: dict[str, Any], ctx: ParseContext) -> MetricsViewSpec:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from emulator.identity import Claims
 from emulator.memo import Memo
-from emulator.metrics.builder import Restrictions
+from emulator.metrics.restrictions import Restrictions
 from emulator.olap.duckdb import DuckDBEngine, QueryResult
 from emulator.project.resources import ApiSpec, MetricsViewSpec, Project
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulator import metrics  # its SQL builder and parser (and sqlglot) load on first use
 from emulator.cache import run_cached
 from emulator.errors import BadRequest
 from emulator.identity import Claims
-from emulator.metrics import build_sql, check_cap, compile_metrics_sql, parse_query
-from emulator.metrics.query import MetricsQuery
+from emulator.metrics.query import MetricsQuery, parse_query
 from emulator.olap.duckdb import QueryResult
 from emulator.project.resources import ApiSpec
 from emulator.resolvers.args import decode_strict
@@ -38,12 +38,12 @@ def run_query(
     restrictions = ctx.metrics_restrictions(view, claims)
     compiled = ctx.memo.get(
         ("build", query if source is None else source, view.name, restrictions),
-        lambda: build_sql(query, view, restrictions),
+        lambda: metrics.build_sql(query, view, restrictions),
     )
 
     def run() -> QueryResult:
         result = ctx.engine.query(compiled.sql, compiled.params)
-        check_cap(result.rows, compiled.cap)
+        metrics.check_cap(result.rows, compiled.cap)
         return result
 
     return run_cached(ctx, "metrics", compiled.sql, compiled.params, compiled.cap, claims, run)
@@ -62,7 +62,8 @@ def resolve_metrics_sql(
 
 def _compile(ctx: ResolveContext, sql: str) -> MetricsQuery:
     """Metrics SQL → query, parsed once per distinct text and generation."""
-    return ctx.memo.get(("metrics_sql", sql), lambda: compile_metrics_sql(sql, ctx.project.metrics_views))
+    views = ctx.project.metrics_views
+    return ctx.memo.get(("metrics_sql", sql), lambda: metrics.compile_metrics_sql(sql, views))
 
 
 def resolve_metrics(ctx: ResolveContext, api: ApiSpec, args: dict[str, Any], claims: Claims) -> QueryResult:

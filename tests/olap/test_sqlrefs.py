@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
-from emulator.olap.sqlrefs import Reads, table_reads
+from emulator.olap.sqlrefs import Reads, table_names, table_reads
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +88,20 @@ def test_results_are_memoised_per_text(conn: duckdb.DuckDBPyConnection) -> None:
     first = table_reads(factory, sql)
     assert table_reads(factory, sql) == first
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("sql", "names"),
+    [
+        ("SELECT * FROM a JOIN b USING (x) WHERE y IN (SELECT 1 FROM c)", ["a", "b", "c"]),
+        ("WITH t AS (SELECT * FROM src) SELECT * FROM t, main.other", ["src", "other"]),
+        ("SELECT * FROM db.s.x, s.t, 'data/x.csv', read_csv('y.csv'), \"Weird Name\"", ["Weird Name"]),
+        ("FROM orders SELECT region, count(*) GROUP BY ALL", ["orders"]),
+        ("SELECT * FROM z UNION ALL SELECT * FROM a; SELECT * FROM w", ["z", "a", "w"]),
+        ("SELECT 1", []),
+        ("not SQL at all", []),
+    ],
+)
+def test_table_names_for_model_refs(conn: duckdb.DuckDBPyConnection, sql: str, names: list[str]) -> None:
+    assert table_names(sql, conn.cursor) == names
+    assert table_names(sql) == names  # a private in-memory database when no engine is given
