@@ -39,7 +39,7 @@ CASES = [("revenue_by_region", "emilie@sample-shop.eu"), ("top_categories", "emi
 
 
 def in_process(runtime: Runtime, api_name: str, headers: Mapping[str, str]) -> Callable[[], bytes]:
-    """One request's work after routing, as ``server.api_endpoint`` does it."""
+    """One request's work after routing, as ``apiroute.ApiRoute`` does it."""
     ctx = IdentityContext(mock_users=runtime.project.config.mock_users, settings_root=runtime.project.root)
 
     def call() -> bytes:
