@@ -9,7 +9,8 @@ the wire are uvicorn's, unchanged.
 :func:`serving_options` picks the protocol and the event loop: httptools (a C parser) and uvloop when
 they are installed, which they are with rill-emu's dependencies on CPython outside Windows; otherwise
 h11 and asyncio's own loop. Both pairs produce the same bytes (tested); httptools + uvloop serve a
-cached answer in about half the time (docs/benchmarks.md).
+cached answer in about half the time (docs/benchmarks.md). As Rill's Go server, rill-emu sends no
+``Server`` header and ignores ``X-Forwarded-*`` headers (uvicorn's defaults would do both).
 """
 
 from __future__ import annotations
@@ -112,9 +113,11 @@ def gathering_httptools_protocol() -> type[asyncio.Protocol] | None:
 
 
 def serving_options() -> dict[str, Any]:
-    """``http`` and ``loop`` for ``uvicorn.Config``: httptools + uvloop when installed, else h11 + asyncio."""
+    """Options for ``uvicorn.Config``: ``http`` and ``loop`` (httptools + uvloop when installed, else h11
+    + asyncio), no ``Server`` header and no proxy-header rewriting, as Rill's server."""
+    common = {"server_header": False, "proxy_headers": False}
     protocol = gathering_httptools_protocol()
     if protocol is None:
-        return {"http": GatheringH11Protocol, "loop": "asyncio"}
+        return {"http": GatheringH11Protocol, "loop": "asyncio", **common}
     has_uvloop = importlib.util.find_spec("uvloop") is not None
-    return {"http": protocol, "loop": "uvloop" if has_uvloop else "asyncio"}
+    return {"http": protocol, "loop": "uvloop" if has_uvloop else "asyncio", **common}

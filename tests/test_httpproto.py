@@ -169,3 +169,4 @@ def test_serving_options_pick_httptools_and_uvloop_when_installed() -> None:
     assert options["http"] is gathering_httptools_protocol()
     assert issubclass(options["http"], HttpToolsProtocol)
     assert options["loop"] == "uvloop"
+    assert options["server_header"] is False and options["proxy_headers"] is False

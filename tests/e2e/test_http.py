@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from emulator.identity import issue_dev_jwt
+
 API = "/v1/instances/default/api"
 
 FILES = {
@@ -73,6 +75,19 @@ def test_success_body_and_headers(server) -> None:  # type: ignore[no-untyped-de
         == '[{"id":1,"name":"a","price":2.5},{"id":2,"name":"b","price":10},{"id":3,"name":"c","price":null}]'
     )
     assert resp.headers["x-rill-emu-generation"] == "1"
+    assert "date" in resp.headers and "server" not in resp.headers  # as Go's net/http
+
+
+def test_forwarded_headers_change_nothing(server) -> None:  # type: ignore[no-untyped-def]
+    # Rill's server does not read X-Forwarded-*: neither does rill-emu (uvicorn would by default).
+    # The cloud-shaped OpenAPI route names the URL it was fetched from: the scheme stays http.
+    auth = {"Authorization": "Bearer " + issue_dev_jwt({"name": "a", "email": "a@b.c"})}
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    plain = get(server, "/v1/orgs/o/projects/p/runtime/api/openapi", headers=auth)
+    proxied = get(server, "/v1/orgs/o/projects/p/runtime/api/openapi", headers={**auth, **forwarded})
+    assert plain.status_code == 200
+    assert plain.json()["servers"][0]["url"].startswith("http://")
+    assert proxied.content == plain.content
 
 
 def test_query_args_override_body(server) -> None:  # type: ignore[no-untyped-def]
