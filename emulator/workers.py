@@ -29,8 +29,8 @@ __all__ = ["DEFAULT_MAX_THREADS", "WorkerPool"]
 T = TypeVar("T")
 
 #: At most this many queries run at once; more wait for a thread. DuckDB parallelises each query over
-#: the cores itself, so more threads than concurrent callers would not help (measured: 8 and 32
-#: threads serve 16 clients equally; see docs/benchmarks.md).
+#: the cores itself, so this only bounds how many slow queries can hold threads at once; the
+#: benchmarks keep at most 16 busy (one per client).
 DEFAULT_MAX_THREADS = 32
 
 _Job = tuple[
