@@ -122,3 +122,21 @@ def test_serve_db_file_persists_models(tmp_path: Path) -> None:
 
     with duckdb.connect(str(db), read_only=True) as conn:
         assert conn.execute("SELECT answer FROM m").fetchall() == [(42,)]
+
+
+def test_serve_collects_garbage_again_after_a_failed_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Start-up runs without the garbage collector (cli._serve); a failure must not leave it off.
+    import gc
+
+    import emulator.server
+    from emulator.cli import _serve
+    from emulator.config import EmuConfig
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("cannot load")
+
+    monkeypatch.setattr(emulator.server, "create_app", broken)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError, match="cannot load"):
+        _serve(EmuConfig(ROOT / "sample_project"), [])
+    assert gc.isenabled()
