@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import stat as stat_module
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -59,6 +60,10 @@ class _Settings:
     rill_stats: tuple[tuple[str, FileStat], ...]
     dotenv_stats: tuple[tuple[str, FileStat], ...]
     problems: tuple[Problem, ...]
+
+
+#: How long a file that had content and reads empty is given to be written (see ``_read_settled``).
+EMPTY_SETTLE_S = 0.02
 
 
 class ProjectLoader:
@@ -184,6 +189,25 @@ class ProjectLoader:
                 return None  # a new folder (its files may predate its watch) or a symlink: scan
         return stats
 
+    def _read_settled(self, path: str, was_non_empty: bool, *, missing_ok: bool = True) -> bytes:
+        """The file's bytes; a file that had content and reads empty is read again after a moment.
+
+        Most editors, and Python's ``write_text``, save by truncating the file and then writing it:
+        a reload reading between the two would see an empty file and drop its resource until the next
+        reload, 10-20 ms later (caught by scripts/soak_reload.py). A file emptied on purpose costs the
+        reload ``EMPTY_SETTLE_S`` more.
+        """
+        try:
+            data = read_bytes(self.root, path)
+            if not data and was_non_empty:
+                time.sleep(EMPTY_SETTLE_S)
+                data = read_bytes(self.root, path)
+        except OSError:
+            if not missing_ok:
+                raise
+            return b""  # removed since the scan; the next load will notice
+        return data
+
     def _rill_stats(self) -> tuple[tuple[str, FileStat], ...]:
         found = []
         for name in ("rill.yaml", "rill.yml"):
@@ -203,9 +227,11 @@ class ProjectLoader:
         config = ProjectConfig()
         if not rill_stats:
             problems.append(Problem("/rill.yaml", "rill.yaml not found"))
+        before = dict(self._settings.rill_stats) if self._settings is not None else {}
         for path, _ in rill_stats:
             try:
-                text = read_text(self.root, path)
+                was_non_empty = path in before and before[path][1] > 0
+                text = self._read_settled(path, was_non_empty, missing_ok=False).decode("utf-8", "replace")
             except OSError as exc:
                 problems.append(Problem(path, f'error loading "{path}": {exc.strerror}'))
                 continue
@@ -225,10 +251,8 @@ class ProjectLoader:
     def _source(self, path: str, stat: FileStat) -> SourceFile:
         if stat[1] > MAX_FILE_SIZE:
             return SourceFile(path, None, stat[1])
-        try:
-            data = read_bytes(self.root, path)
-        except OSError:
-            data = b""  # removed since the scan; the next load will notice
+        previous = self._stats.get(path)
+        data = self._read_settled(path, previous is not None and previous[1] > 0)
         if len(data) > MAX_FILE_SIZE:
             return SourceFile(path, None, len(data))
         return SourceFile(path, data.decode("utf-8", errors="replace"), len(data))

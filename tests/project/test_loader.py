@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from emulator.project.loader import ProjectLoader, load_project
+from emulator.project.loader import EMPTY_SETTLE_S, ProjectLoader, load_project
 
 from .conftest import edit, messages
 
@@ -157,3 +159,40 @@ def test_prod_environment(write_tree: WriteTree) -> None:
     root = write_tree({"apis/a.yaml": "type: api\nsql: SELECT 1\nprod:\n  sql: SELECT 2\n"})
     assert ProjectLoader(root, environment="prod").load().apis["a"].props["sql"] == "SELECT 2"
     assert load_project(root).environment == "dev"
+
+
+def _write_later(path: Path, text: str, delay: float) -> threading.Thread:
+    def write() -> None:
+        time.sleep(delay)
+        path.write_text(text)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread
+
+
+def test_a_save_caught_between_truncation_and_write_is_read_whole(write_tree: WriteTree) -> None:
+    # Editors (and write_text) truncate, then write: a load in between must not drop the resource.
+    root = write_tree(TREE)
+    loader = ProjectLoader(root)
+    loader.load()
+    for path, text in [("models/m.sql", "SELECT 2 AS x"), ("rill.yaml", "env:\n  limit: '7'\n")]:
+        (root / path).write_text("")  # truncated...
+        writer = _write_later(root / path, text, delay=EMPTY_SETTLE_S / 4)  # ...written a moment later
+        project = loader.load(changed=[f"/{path}"])
+        writer.join()
+        assert project.problems == ()
+        assert "m" in project.models and "mv" in project.metrics_views
+    assert project.models["m"].sql == "SELECT 2 AS x"
+    assert project.variables["limit"] == "7"
+
+
+def test_a_file_emptied_on_purpose_is_empty(write_tree: WriteTree) -> None:
+    root = write_tree(TREE)
+    loader = ProjectLoader(root)
+    loader.load()
+    (root / "apis" / "a.yaml").write_text("")
+    started = time.perf_counter()
+    project = loader.load(changed=["/apis/a.yaml"])
+    assert time.perf_counter() - started >= EMPTY_SETTLE_S
+    assert "a" not in project.apis
