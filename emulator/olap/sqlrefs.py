@@ -72,7 +72,8 @@ def table_reads(cursor_factory: Callable[[], Any], sql: str) -> Reads | None:
     return _MEMO.get(sql, lambda: _analyse(cursor_factory, sql))
 
 
-def _analyse(cursor_factory: Callable[[], Any], sql: str) -> Reads | None:
+def _statements(cursor_factory: Callable[[], Any], sql: str) -> list[Any] | None:
+    """DuckDB's parse tree of ``sql`` (``json_serialize_sql``): its statements, or None if it fails."""
     cur = cursor_factory()
     try:
         row = cur.execute("SELECT json_serialize_sql($1)", [sql]).fetchone()
@@ -84,7 +85,14 @@ def _analyse(cursor_factory: Callable[[], Any], sql: str) -> Reads | None:
         return None
     tree = orjson.loads(row[0])
     statements = tree.get("statements")
-    if tree.get("error") or not isinstance(statements, list) or len(statements) != 1:
+    if tree.get("error") or not isinstance(statements, list):
+        return None
+    return statements
+
+
+def _analyse(cursor_factory: Callable[[], Any], sql: str) -> Reads | None:
+    statements = _statements(cursor_factory, sql)
+    if statements is None or len(statements) != 1:
         return None
     tables: set[str] = set()
     ctes: set[str] = set()
@@ -116,18 +124,6 @@ def _analyse(cursor_factory: Callable[[], Any], sql: str) -> Reads | None:
     return Reads(frozenset(tables), frozenset(ctes))
 
 
-def _nodes(value: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON object of the parse tree, depth first."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
 _PARSER_LOCK = threading.Lock()
 _PARSER: Any = None
 
@@ -149,21 +145,12 @@ def table_names(sql: str, cursor_factory: Callable[[], Any] | None = None) -> li
     Text DuckDB cannot parse as SELECT statements names nothing. ``cursor_factory`` defaults to a
     private in-memory database.
     """
-    cur = (cursor_factory or _parser_cursor)()
-    try:
-        row = cur.execute("SELECT json_serialize_sql($1)", [sql]).fetchone()
-    except duckdb.Error:
-        return []
-    finally:
-        cur.close()
-    if row is None or not isinstance(row[0], str):
-        return []
-    tree = orjson.loads(row[0])
-    if tree.get("error") or not isinstance(tree.get("statements"), list):
+    statements = _statements(cursor_factory or _parser_cursor, sql)
+    if statements is None:
         return []
     ctes: set[str] = set()
     found: list[str] = []
-    for node in _nodes_in_order(tree["statements"]):
+    for node in _nodes(statements):
         cte_map = node.get("cte_map")
         if isinstance(cte_map, dict):
             ctes.update(str(e.get("key", "")).lower() for e in cte_map.get("map") or ())
@@ -178,7 +165,7 @@ def table_names(sql: str, cursor_factory: Callable[[], Any] | None = None) -> li
     return [name for name in found if name.lower() not in ctes]
 
 
-def _nodes_in_order(value: Any) -> Iterator[dict[str, Any]]:
+def _nodes(value: Any) -> Iterator[dict[str, Any]]:
     """Every JSON object of the parse tree, depth first, in document order."""
     stack = [value]
     while stack:
