@@ -2,10 +2,11 @@
 
 Every API call is served by :class:`ApiRoute`, an ASGI app rather than a Starlette endpoint: it reads
 the scope directly and sends two messages, with the headers a Starlette ``Response`` would have
-(tested), so a request costs no ``Request``/``Response`` objects. :class:`ApiLane` sits in front of
-Starlette's router and sends the instance route straight to it (through the same CORS and body-limit
-middleware): the router would otherwise try each route's regex first. The cloud-shaped routes go
-through the router to the same ``ApiRoute``.
+(tested), so a request costs no ``Request``/``Response`` objects. :class:`ApiLane` takes the instance
+route before Starlette sees it (``server.EmuApp``): it adds the CORS headers and counts the body as
+the CORS and body-limit middleware would, without their layers, and calls the route; preflights and
+bodies declared over the limit go the usual way. The cloud-shaped routes go through Starlette's
+router, and its middleware, to the same ``ApiRoute``. Tests compare both ways answer for answer.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from emulator import explain
 from emulator.cache import answer_without_blocking, encoded
 from emulator.config import INSTANCE_ID
+from emulator.cors import OriginPolicy, actual_request_headers
 from emulator.errors import EmuError, Forbidden, NotFound
 from emulator.identity import Claims, IdentityContext, request_claims
-from emulator.limits import safe_api_name
+from emulator.limits import safe_api_name, too_large
 from emulator.requestargs import merge_args
 from emulator.responses import GENERATION_HEADER, JSON, error_parts, raw_headers
 from emulator.runtime import Runtime
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["ALL_METHODS", "ApiLane", "ApiRoute", "check_instance", "request_identity", "scope_headers"]
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-_LANE_METHODS = frozenset(ALL_METHODS)
+_LANE_METHODS = frozenset(m for m in ALL_METHODS if m != "OPTIONS")  # preflights: CORS
 _PREFIX = "/v1/instances/"
 
 
@@ -95,11 +97,19 @@ class ApiRoute:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.respond(scope, receive, send)
+
+    async def respond(
+        self, scope: Scope, receive: Receive, send: Send, first: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        """Answer the request; ``first``: headers sent before the answer's own (CORS)."""
         try:
             status, headers, body, media_type = await self.answer(scope, receive)
         except ClientDisconnect:  # the caller is gone: nobody to answer
             return
         raw = raw_headers(headers, body, media_type)
+        if first:
+            raw = first + raw
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
 
@@ -157,27 +167,62 @@ class ApiRoute:
 
 
 class ApiLane:
-    """Middleware sending ``/v1/instances/{instance}/api/{name...}`` straight to ``route``.
+    """The instance API route, ``/v1/instances/{instance}/api/{name...}``, answered directly.
 
-    Everything else (the OpenAPI document at ``.../api/openapi``, methods no route allows, a
-    ``root_path``) goes on to ``app``. The paths taken are exactly those Starlette's
-    ``/v1/instances/{instance}/api/{name:path}`` route matches.
+    :meth:`serve` answers the request and returns True, or returns False for Starlette to route it:
+    another path (the OpenAPI document at ``.../api/openapi`` included), a method no route allows, a
+    ``root_path``, a CORS preflight, or a body declared over the limit. The paths taken are exactly
+    those Starlette's ``/v1/instances/{instance}/api/{name:path}`` route matches.
     """
 
-    def __init__(self, app: ASGIApp, route: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, route: ApiRoute, cors: OriginPolicy, max_body_bytes: int) -> None:
         self.route = route
+        self.cors = cors
+        self.max_body_bytes = max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in _LANE_METHODS and not scope.get("root_path"):
-            path: str = scope["path"]
-            if path.startswith(_PREFIX) and "\n" not in path:
-                instance, slash, rest = path[len(_PREFIX) :].partition("/")
-                if instance and slash and rest.startswith("api/") and rest != "api/openapi":
-                    scope["path_params"] = {"instance": instance, "name": rest[4:]}
-                    await self.route(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer the request in ``scope`` if it is the lane's; whether it was."""
+        method = scope.get("method")
+        if scope["type"] != "http" or method not in _LANE_METHODS or scope.get("root_path"):
+            return False
+        path: str = scope["path"]
+        if not path.startswith(_PREFIX) or "\n" in path:
+            return False
+        instance, slash, rest = path[len(_PREFIX) :].partition("/")
+        if not (instance and slash and rest.startswith("api/") and rest != "api/openapi"):
+            return False
+        limit = self.max_body_bytes
+        origins: list[bytes] = []
+        for key, value in scope["headers"]:
+            if key == b"origin":
+                origins.append(value)
+            elif key == b"content-length" and limit > 0:
+                try:
+                    if int(value) > limit:
+                        return False  # answered 413 by the body-limit middleware
+                except ValueError:
+                    pass
+        scope["path_params"] = {"instance": instance, "name": rest[4:]}
+        if limit > 0:
+            receive = _counting(receive, limit)
+        await self.route.respond(scope, receive, send, actual_request_headers(self.cors, method, origins))
+        return True
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    """``receive``, raising 413 once the body passes ``limit`` bytes (as ``BodyLimitMiddleware``)."""
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise too_large(limit)
+        return message
+
+    return limited
 
 
 def _resolve_encoded(runtime: Runtime, api: Any, args: dict[str, Any], claims: Any) -> bytes:

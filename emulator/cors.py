@@ -134,14 +134,21 @@ class RillCORSMiddleware:
         await send({"type": "http.response.body", "body": b""})
 
     def _actual_headers(self, method: str, headers: dict[bytes, list[bytes]]) -> list[tuple[bytes, bytes]]:
-        out: list[tuple[bytes, bytes]] = [(b"vary", b"Origin")]
-        origins = headers.get(b"origin", [])
-        origin = origins[0].decode("latin-1") if origins else ""
-        if origin and self.policy.allows(origin) and _method_allowed(method):
-            allow_origin = origins if self.policy.echo else [b"*"]
-            out += [(b"access-control-allow-origin", o) for o in allow_origin]
-            out.append((b"access-control-expose-headers", EXPOSED_HEADERS))
-        return out
+        return actual_request_headers(self.policy, method, headers.get(b"origin", []))
+
+
+def actual_request_headers(
+    policy: OriginPolicy, method: str, origins: list[bytes]
+) -> list[tuple[bytes, bytes]]:
+    """The CORS headers an actual (not preflight) request's answer starts with, given its ``Origin``
+    header values: ``Vary: Origin``, and the allow/expose headers when the origin is allowed."""
+    out: list[tuple[bytes, bytes]] = [(b"vary", b"Origin")]
+    origin = origins[0].decode("latin-1") if origins else ""
+    if origin and policy.allows(origin) and _method_allowed(method):
+        allow_origin = origins if policy.echo else [b"*"]
+        out += [(b"access-control-allow-origin", o) for o in allow_origin]
+        out.append((b"access-control-expose-headers", EXPOSED_HEADERS))
+    return out
 
 
 def _request_headers(scope: Scope) -> dict[bytes, list[bytes]]:

@@ -16,12 +16,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from emulator import jsonval, openapi
 from emulator.apiroute import ALL_METHODS, ApiLane, ApiRoute, check_instance, request_identity, scope_headers
 from emulator.cache import ResultCache
 from emulator.config import INSTANCE_ID, EmuConfig
-from emulator.cors import RillCORSMiddleware, rill_start_origins
+from emulator.cors import OriginPolicy, RillCORSMiddleware, rill_start_origins
 from emulator.errors import BadRequest, EmuError, MethodNotAllowed
 from emulator.identity import issue_dev_jwt
 from emulator.limits import BodyLimitMiddleware
@@ -33,7 +34,7 @@ from emulator.runtime import Runtime, RuntimeBuilder
 from emulator.shutdown import SHUTDOWN_EVENT
 from emulator.workers import WorkerPool
 
-__all__ = ["GENERATION_HEADER", "EmuState", "create_app"]
+__all__ = ["GENERATION_HEADER", "EmuApp", "EmuState", "create_app"]
 
 
 class EmuState:
@@ -235,7 +236,7 @@ def create_app(
     *,
     reporter: Reporter | None = None,
     allowed_origins: Sequence[str] | None = None,
-) -> Starlette:
+) -> EmuApp:
     """Build the ASGI app for ``config``: loads the project and builds its models before serving.
 
     ``allowed_origins`` is the CORS list (``*`` echoes any origin); by default ``rill start``'s:
@@ -274,16 +275,30 @@ def create_app(
         routes.append(Route(prefix + "/api/{name:path}", api_route, methods=ALL_METHODS))
     origins = rill_start_origins([], config.port) if allowed_origins is None else list(allowed_origins)
     middleware = [
-        # The instance API route skips the router, through the same CORS and body limit.
-        Middleware(
-            ApiLane,
-            route=RillCORSMiddleware(
-                BodyLimitMiddleware(api_route, max_bytes=config.max_body_bytes), allowed_origins=origins
-            ),
-        ),
         Middleware(RillCORSMiddleware, allowed_origins=origins),
         Middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app = EmuApp(routes=routes, lifespan=lifespan, middleware=middleware)
+    app.lane = ApiLane(api_route, OriginPolicy.from_origins(origins), config.max_body_bytes)
     app.state.emu = state
     return app
+
+
+class EmuApp(Starlette):
+    """The Starlette app, with the instance API route taken before Starlette sees the request.
+
+    ``lane`` (set by :func:`create_app`) answers ``/v1/instances/{instance}/api/{name...}`` itself:
+    the route most requests take skips Starlette's error middleware, its router and its CORS and
+    body-limit middleware layers, whose effects the lane reproduces (``apiroute.ApiLane``).
+    """
+
+    lane: ApiLane | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve through the lane when it takes the request, else as Starlette does."""
+        lane = self.lane
+        if lane is not None:
+            scope["app"] = self
+            if await lane.serve(scope, receive, send):
+                return
+        await super().__call__(scope, receive, send)

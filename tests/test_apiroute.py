@@ -1,5 +1,5 @@
-"""The API route as a plain ASGI app, and the lane that skips the router: both answer exactly as
-Starlette's router would route the same request (in-process ASGI calls on sample_project)."""
+"""The API route as a plain ASGI app, and the lane that takes it before Starlette: both answer exactly
+as Starlette's middleware and router would (in-process ASGI calls on sample_project)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.applications import Starlette
 
 from emulator.apiroute import scope_headers
 from emulator.config import EmuConfig
-from emulator.server import create_app
+from emulator.server import EmuApp, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "/v1/instances/default/api"
@@ -22,7 +21,7 @@ VOLATILE = {b"server-timing", b"x-rill-emu-explain"}
 
 
 @pytest.fixture(scope="module")
-def app() -> Iterator[Starlette]:
+def app() -> Iterator[EmuApp]:
     app = create_app(
         EmuConfig(ROOT / "sample_project", watch=False, log_format="quiet", max_body_bytes=4096, cache=False)
     )
@@ -31,7 +30,7 @@ def app() -> Iterator[Starlette]:
 
 
 def call(
-    app: Starlette,
+    app: EmuApp,
     method: str,
     path: str,
     *,
@@ -64,7 +63,7 @@ def call(
             return {"type": "http.request", "body": chunks.pop(), "more_body": False}
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Any) -> None:
         sent.append(message)
 
     asyncio.run(app(scope, receive, send))
@@ -94,13 +93,23 @@ CASES: dict[str, dict[str, Any]] = {
         "headers": (("X-Rill-User", "x@y"),),
     },
     "explain": {"method": "GET", "path": f"{PREFIX}/top_products", "headers": (("X-Rill-Emu-Explain", "1"),)},
+    "chunked body too large": {
+        "method": "POST",
+        "path": f"{PREFIX}/top_products",
+        "headers": (("Transfer-Encoding", "chunked"), ("Origin", "http://localhost:9009")),
+        "body": b" " * 5000,
+    },
+    "two origins": {
+        "method": "GET",
+        "path": f"{PREFIX}/top_products",
+        "headers": (("Origin", "http://localhost:9009"), ("Origin", "http://x")),
+    },
     "unknown API": {"method": "GET", "path": f"{PREFIX}/nope"},
     "dot-dot name": {"method": "GET", "path": f"{PREFIX}/a/../top_products"},
     "empty name": {"method": "GET", "path": f"{PREFIX}/"},
     "other instance": {"method": "GET", "path": "/v1/instances/other/api/top_products"},
     "HEAD": {"method": "HEAD", "path": f"{PREFIX}/top_products"},
     "DELETE": {"method": "DELETE", "path": f"{PREFIX}/top_products"},
-    "plain OPTIONS": {"method": "OPTIONS", "path": f"{PREFIX}/top_products"},
 }
 #: Requests the lane leaves to the router.
 ROUTED: dict[str, dict[str, Any]] = {
@@ -109,6 +118,13 @@ ROUTED: dict[str, dict[str, Any]] = {
     "newline in the name": {"method": "GET", "path": f"{PREFIX}/top\nproducts"},
     "no API segment": {"method": "GET", "path": "/v1/instances/default/apis/top_products"},
     "no instance": {"method": "GET", "path": "/v1/instances//api/top_products"},
+    "plain OPTIONS": {"method": "OPTIONS", "path": f"{PREFIX}/top_products"},
+    "body declared too large": {
+        "method": "POST",
+        "path": f"{PREFIX}/top_products",
+        "headers": (("Content-Length", "5000"),),
+        "body": b" " * 5000,
+    },
 }
 
 
@@ -117,7 +133,7 @@ def _stable(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_lane_answers_as_the_router_would(app: Starlette, name: str) -> None:
+def test_lane_answers_as_the_router_would(app: EmuApp, name: str) -> None:
     case = CASES[name]
     status, headers, body, routed = call(app, **case)
     r_status, r_headers, r_body, r_routed = call(app, **case, root_path="/root")  # the lane steps aside
@@ -126,13 +142,33 @@ def test_lane_answers_as_the_router_would(app: Starlette, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", list(ROUTED))
-def test_lane_leaves_other_paths_to_the_router(app: Starlette, name: str) -> None:
-    status, _, _, routed = call(app, **ROUTED[name])
-    assert routed
-    assert status in (200, 404, 405)
+def test_lane_leaves_other_requests_to_starlette(app: EmuApp, name: str) -> None:
+    case = ROUTED[name]
+    scope = {
+        "type": "http",
+        "method": case["method"],
+        "path": case["path"],
+        "raw_path": case["path"].encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in case.get("headers", ())],
+    }
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": case.get("body", b""), "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    assert app.lane is not None
+    assert asyncio.run(app.lane.serve(scope, receive, send)) is False
+    assert sent == []
+    status, _, _, _ = call(app, **case)  # and Starlette answers it
+    assert status in (200, 204, 404, 405, 413)
 
 
-def test_preflights_are_answered_by_cors_on_both_paths(app: Starlette) -> None:
+def test_preflights_are_answered_by_cors_on_both_paths(app: EmuApp) -> None:
     headers = (("Origin", "http://localhost:9009"), ("Access-Control-Request-Method", "POST"))
     lane = call(app, "OPTIONS", f"{PREFIX}/top_products", headers=headers)
     routed = call(app, "OPTIONS", f"{PREFIX}/top_products", headers=headers, root_path="/root")
@@ -140,7 +176,7 @@ def test_preflights_are_answered_by_cors_on_both_paths(app: Starlette) -> None:
     assert lane[0] == 204 and (b"access-control-allow-methods", b"POST") in lane[1]
 
 
-def test_answers_carry_starlette_shaped_headers(app: Starlette) -> None:
+def test_answers_carry_starlette_shaped_headers(app: EmuApp) -> None:
     status, headers, body, _ = call(app, "GET", f"{PREFIX}/top_products", query=b"limit=1")
     assert status == 200
     names = [k for k, _ in headers]
@@ -149,14 +185,14 @@ def test_answers_carry_starlette_shaped_headers(app: Starlette) -> None:
     assert dict(headers)[b"content-type"] == b"application/json"
 
 
-def test_errors_name_the_problem(app: Starlette) -> None:
+def test_errors_name_the_problem(app: EmuApp) -> None:
     status, _, body, _ = call(app, "GET", "/v1/instances/other/api/top_products")
     assert status == 404 and b'instance \\"other\\" not found' in body
     status, _, body, _ = call(app, "POST", f"{PREFIX}/top_products", body=b" " * 5000)
     assert status == 413
 
 
-def test_a_disconnected_caller_gets_no_answer(app: Starlette) -> None:
+def test_a_disconnected_caller_gets_no_answer(app: EmuApp) -> None:
     scope: dict[str, Any] = {
         "type": "http",
         "method": "POST",
