@@ -23,7 +23,7 @@ from emulator.cache import answer_without_blocking, encoded
 from emulator.config import INSTANCE_ID
 from emulator.cors import OriginPolicy, actual_request_headers
 from emulator.errors import EmuError, Forbidden, NotFound
-from emulator.identity import Claims, IdentityContext, request_claims
+from emulator.identity import ATTRIBUTES_HEADER, USER_HEADER, Claims, IdentityContext, request_claims
 from emulator.limits import safe_api_name, too_large
 from emulator.requestargs import merge_args
 from emulator.responses import GENERATION_HEADER, JSON, error_parts, raw_headers
@@ -66,12 +66,23 @@ def request_identity(
 
     The cloud-shaped routes (``/v1/orgs/{org}/projects/{project}/runtime/...``) need an identity.
     """
-    ctx = IdentityContext(
-        mock_users=runtime.project.config.mock_users,
-        default_user=state.config.default_user,
-        settings_root=runtime.project.root,
-    )
-    claims = request_claims(headers, ctx, cloud="project" in path_params)
+    cloud = "project" in path_params
+
+    def resolve() -> Claims:
+        ctx = IdentityContext(
+            mock_users=runtime.project.config.mock_users,
+            default_user=state.config.default_user,
+            settings_root=runtime.project.root,
+        )
+        return request_claims(headers, ctx, cloud=cloud)
+
+    if headers.get("authorization"):
+        claims = resolve()  # a token may expire: checked on every request
+    else:
+        # Otherwise the same headers give the same caller within a snapshot (mock users are part of
+        # it): resolved once, so caches keyed by the caller's attributes compute that key once too.
+        key = ("claims", headers.get(USER_HEADER), headers.get(ATTRIBUTES_HEADER), cloud)
+        claims = runtime.memo.get(key, resolve)
     if not claims.can("read_api"):
         raise Forbidden("does not have access to custom APIs")
     return claims

@@ -24,11 +24,9 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
-
-import orjson
 
 from emulator import explain, jsonval
 from emulator.config import DEFAULT_CACHE_BYTES
@@ -248,7 +246,7 @@ def cache_key(
     if not versions:
         return None
     bound = _params_key(params)
-    attributes = _attributes_key(claims.attributes)
+    attributes = claims.attributes_key
     if bound is None or attributes is None:
         return None
     return CacheKey(kind, sql, bound, cap, attributes, tuple(versions))
@@ -386,10 +384,3 @@ def _params_key(params: Sequence[Any]) -> tuple[Hashable, ...] | None:
             return None
         out.append((type(value).__name__, value))
     return tuple(out)
-
-
-def _attributes_key(attributes: Mapping[str, Any]) -> bytes | None:
-    try:
-        return orjson.dumps(dict(attributes), option=orjson.OPT_SORT_KEYS)
-    except (TypeError, orjson.JSONEncodeError):
-        return None

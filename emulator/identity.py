@@ -16,12 +16,15 @@ mock user or an attribute set through ``rill-emu.json`` (:func:`load_tokens`), a
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from emulator import jsonval
 from emulator.errors import BadRequest, EmuError, Unauthorized
@@ -77,6 +80,15 @@ class Claims:
     def can(self, permission: str) -> bool:
         """Whether the caller holds ``permission``."""
         return self.skip_checks or permission in self.permissions
+
+    @functools.cached_property
+    def attributes_key(self) -> bytes | None:
+        """The attributes as sorted JSON (value types kept apart: 1, 1.0 and true differ), the key of
+        everything cached per caller; None when they are not plain JSON (then nothing is cached)."""
+        try:
+            return orjson.dumps(dict(self.attributes), option=orjson.OPT_SORT_KEYS)
+        except (TypeError, orjson.JSONEncodeError):
+            return None
 
 
 #: No Authorization header in local mode: an admin with every security check skipped.

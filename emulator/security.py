@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import duckdb
-import orjson
 
 from emulator import explain
 from emulator.errors import BadRequest, EmuError, Forbidden
@@ -283,13 +282,6 @@ _RESOLVED: _ResolvedCache[ResolvedSecurity] = _ResolvedCache()
 _VIEW_ACCESS: _ResolvedCache[_ViewAccess] = _ResolvedCache()
 
 
-def _attrs_key(attributes: Mapping[str, Any]) -> bytes | None:
-    try:
-        return orjson.dumps(dict(attributes), option=orjson.OPT_SORT_KEYS)
-    except (TypeError, orjson.JSONEncodeError):
-        return None  # not JSON-like (or beyond orjson: ints over 64 bits): resolve without caching
-
-
 def _resolve_cached(
     runtime: Runtime,
     spec: MetricsViewSpec | ApiSpec,
@@ -300,7 +292,7 @@ def _resolve_cached(
 ) -> ResolvedSecurity:
     env, environment = runtime.env_data, runtime.project.environment
     if key is None:
-        key = _attrs_key(claims.attributes)
+        key = claims.attributes_key
     if key is not None:
         cached = _RESOLVED.get(spec, env, environment, key)
         if cached is not None:
@@ -315,7 +307,7 @@ def _resolve_cached(
 def metrics_view_restrictions(runtime: Runtime, view: MetricsViewSpec, claims: Claims) -> Restrictions:
     """What ``view``'s policy lets ``claims`` see; raises BadRequest ``action not allowed`` if denied."""
     env, environment = runtime.env_data, runtime.project.environment
-    key = _attrs_key(claims.attributes)
+    key = claims.attributes_key
     access = _VIEW_ACCESS.get(view, env, environment, key) if key is not None else None
     if access is None:
         fields = [d.name for d in view.dimensions] + [m.name for m in view.measures]

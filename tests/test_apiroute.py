@@ -12,6 +12,7 @@ import pytest
 
 from emulator.apiroute import scope_headers
 from emulator.config import EmuConfig
+from emulator.errors import EmuError
 from emulator.server import EmuApp, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,3 +219,35 @@ def test_a_disconnected_caller_gets_no_answer(app: EmuApp) -> None:
 def test_scope_headers_keep_the_first_value_by_lower_case_name() -> None:
     scope = {"headers": [(b"X-Rill-User", b"a"), (b"x-rill-user", b"b"), (b"accept", b"*/*")]}
     assert scope_headers(scope) == {"x-rill-user": "a", "accept": "*/*"}
+
+
+def test_callers_are_resolved_once_per_snapshot_and_tokens_every_time(app: EmuApp) -> None:
+    from emulator.apiroute import request_identity
+    from emulator.identity import issue_dev_jwt
+
+    state = app.state.emu
+    runtime = state.runtime
+    emilie = {"x-rill-user": "emilie@sample-shop.eu"}
+    first = request_identity(emilie, {}, state, runtime)
+    assert request_identity(dict(emilie), {}, state, runtime) is first
+    other = request_identity({"x-rill-user": "alex@sample-shop.com"}, {}, state, runtime)
+    assert other is not first and other.attributes != first.attributes
+    attrs = request_identity({"x-rill-attributes": '{"region": "EMEA"}'}, {}, state, runtime)
+    assert dict(attrs.attributes) == {"region": "EMEA"}
+    for _ in range(2):  # an unknown user is refused every time
+        with pytest.raises(EmuError) as err:
+            request_identity({"x-rill-user": "nobody@x.y"}, {}, state, runtime)
+        assert err.value.status == 401
+    bearer = {"authorization": "Bearer " + issue_dev_jwt({"name": "a", "email": "a@b.c"})}
+    assert request_identity(bearer, {}, state, runtime) is not request_identity(bearer, {}, state, runtime)
+    assert first.attributes_key == request_identity(emilie, {}, state, runtime).attributes_key
+
+
+def test_answers_follow_the_caller(app: EmuApp) -> None:
+    rows = {}
+    for user in ("emilie@sample-shop.eu", "alex@sample-shop.com", "emilie@sample-shop.eu"):
+        status, _, body, _ = call(app, "GET", f"{PREFIX}/top_categories", headers=(("X-Rill-User", user),))
+        assert status == 200
+        rows.setdefault(user, set()).add(body)
+    assert all(len(bodies) == 1 for bodies in rows.values())
+    assert rows["emilie@sample-shop.eu"] != rows["alex@sample-shop.com"]
