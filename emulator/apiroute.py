@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import ClientDisconnect
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from emulator import explain
 from emulator.cache import answer_without_blocking, encoded
@@ -24,7 +24,7 @@ from emulator.config import INSTANCE_ID
 from emulator.cors import OriginPolicy, actual_request_headers
 from emulator.errors import EmuError, Forbidden, NotFound
 from emulator.identity import ATTRIBUTES_HEADER, USER_HEADER, Claims, IdentityContext, request_claims
-from emulator.limits import safe_api_name, too_large
+from emulator.limits import counting_receive, safe_api_name
 from emulator.requestargs import merge_args
 from emulator.responses import GENERATION_HEADER, JSON, error_parts, raw_headers
 from emulator.runtime import Runtime
@@ -215,25 +215,9 @@ class ApiLane:
                     pass
         scope["path_params"] = {"instance": instance, "name": rest[4:]}
         if limit > 0:
-            receive = _counting(receive, limit)
+            receive = counting_receive(receive, limit)
         await self.route.respond(scope, receive, send, actual_request_headers(self.cors, method, origins))
         return True
-
-
-def _counting(receive: Receive, limit: int) -> Receive:
-    """``receive``, raising 413 once the body passes ``limit`` bytes (as ``BodyLimitMiddleware``)."""
-    received = 0
-
-    async def limited() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise too_large(limit)
-        return message
-
-    return limited
 
 
 def _resolve_encoded(runtime: Runtime, api: Any, args: dict[str, Any], claims: Any) -> bytes:

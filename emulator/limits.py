@@ -76,17 +76,8 @@ class BodyLimitMiddleware:
                 if declared > limit:
                     await _send_error(send, too_large(limit))
                     return
-        received = 0
+        limited_receive = counting_receive(receive, limit)
         started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise too_large(limit)
-            return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
@@ -100,6 +91,22 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await _send_error(send, exc)
+
+
+def counting_receive(receive: Receive, limit: int) -> Receive:
+    """``receive``, raising :class:`PayloadTooLarge` once the body passes ``limit`` bytes."""
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise too_large(limit)
+        return message
+
+    return limited
 
 
 async def _send_error(send: Send, exc: EmuError) -> None:
