@@ -90,12 +90,18 @@ class Runtime:
         return [*BUILTIN_APIS.values(), *sorted(apis, key=lambda a: a.name)]
 
     def template_data(self, args: Mapping[str, Any], claims: Claims) -> dict[str, Any]:
-        """The data of ``sql``/``metrics_sql`` templates (§3.2)."""
+        """The data of ``sql``/``metrics_sql`` templates (§3.2).
+
+        ``.user`` and ``.env`` are copies: Sprig's ``set`` changes a map in place, and the originals
+        outlive the request (the snapshot's variables; the caller's attributes, resolved once per
+        snapshot), as a fresh map per request does in Rill.
+        """
+        env = dict(self.env_data)
         return {
             "args": args,
-            "user": claims.attributes,
-            "env": self.env_data,
-            "vars": self.env_data,
+            "user": dict(claims.attributes),
+            "env": env,
+            "vars": env,
             "environment": self.project.environment,
             "export": False,
             "state": {},

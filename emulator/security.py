@@ -171,8 +171,9 @@ def template_data(
     environment: str,
 ) -> dict[str, Any]:
     """The data security templates see: ``.user``, ``.env`` (and ``.vars``), ``.environment``, ``.self``."""
+    env = dict(env)  # copies: Sprig's ``set`` changes maps in place (see Runtime.template_data)
     return {
-        "user": attributes if attributes is not None else {},
+        "user": dict(attributes) if attributes is not None else {},
         "env": env,
         "vars": env,
         "environment": environment,

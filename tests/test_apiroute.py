@@ -251,3 +251,23 @@ def test_answers_follow_the_caller(app: EmuApp) -> None:
         rows.setdefault(user, set()).add(body)
     assert all(len(bodies) == 1 for bodies in rows.values())
     assert rows["emilie@sample-shop.eu"] != rows["alex@sample-shop.com"]
+
+
+def test_a_template_changing_user_or_env_changes_them_for_its_request_only(tmp_path: Path) -> None:
+    # Sprig's set changes a map in place; the caller (resolved once per snapshot) and the project's
+    # variables outlive the request, so templates get copies.
+    (tmp_path / "rill.yaml").write_text("env:\n  n: '0'\nmock_users:\n  - email: a@b.c\n    n: 0\n")
+    (tmp_path / "apis").mkdir()
+    (tmp_path / "apis" / "count.yaml").write_text(
+        "type: api\nsql: >-\n"
+        '  {{ $_ := set .user "n" (add1 .user.n) }}{{ $_ := set .env "n" "changed" }}'
+        "SELECT {{ .user.n }} AS n, '{{ .env.n }}' AS env\n"
+    )
+    app = create_app(EmuConfig(tmp_path, watch=False, log_format="quiet", cache=False))
+    try:
+        for _ in range(3):
+            status, _, body, _ = call(app, "GET", f"{PREFIX}/count", headers=(("X-Rill-User", "a@b.c"),))
+            assert (status, body) == (200, b'[{"env":"changed","n":1}]')
+        assert app.state.emu.runtime.env_data["n"] == "0"
+    finally:
+        app.state.emu.close()
