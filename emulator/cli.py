@@ -341,10 +341,10 @@ def _serve(config: EmuConfig, allowed_origins: Sequence[str]) -> int:
 def _import_web_server() -> None:
     """Import, while the project loads in another thread, what serving will need.
 
-    uvicorn's protocol, lifespan and event loop, and the metrics SQL compiler (sqlglot): left to the
-    first metrics call, that import would run in a query thread, whose malloc arena would then hold
-    it apart from the rest (measured: peak RSS 139-154 MB for sample_project, against 129-133 MB when
-    imported here).
+    uvicorn's protocol, lifespan and event loop, and the metrics SQL compiler (sqlglot). Left to the
+    first metrics call (in a query thread, or on the event loop), the compiler's import measured a
+    peak RSS of 139-154 MB for sample_project, against 129-134 MB when imported here while the
+    project loads; start-up pays part of it (docs/benchmarks.md).
     """
     import uvicorn.lifespan.on
 

@@ -107,7 +107,7 @@ class RillCORSMiddleware:
         if scope["method"] == "OPTIONS" and request_method and request_method[0]:
             await self._preflight(headers, send)
             return
-        extra = self._actual_headers(scope["method"], headers)
+        extra = actual_request_headers(self.policy, scope["method"], headers.get(b"origin", []))
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -132,9 +132,6 @@ class RillCORSMiddleware:
             out.append((b"access-control-max-age", str(MAX_AGE).encode()))
         await send({"type": "http.response.start", "status": 204, "headers": out})
         await send({"type": "http.response.body", "body": b""})
-
-    def _actual_headers(self, method: str, headers: dict[bytes, list[bytes]]) -> list[tuple[bytes, bytes]]:
-        return actual_request_headers(self.policy, method, headers.get(b"origin", []))
 
 
 def actual_request_headers(
