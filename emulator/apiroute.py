@@ -24,7 +24,7 @@ from emulator.config import INSTANCE_ID
 from emulator.cors import OriginPolicy, actual_request_headers
 from emulator.errors import EmuError, Forbidden, NotFound
 from emulator.identity import ATTRIBUTES_HEADER, USER_HEADER, Claims, IdentityContext, request_claims
-from emulator.limits import counting_receive, safe_api_name
+from emulator.limits import counting_receive, declared_over, safe_api_name
 from emulator.requestargs import merge_args
 from emulator.responses import GENERATION_HEADER, JSON, error_parts, raw_headers
 from emulator.runtime import Runtime
@@ -203,16 +203,9 @@ class ApiLane:
         if not (instance and slash and rest.startswith("api/") and rest != "api/openapi"):
             return False
         limit = self.max_body_bytes
-        origins: list[bytes] = []
-        for key, value in scope["headers"]:
-            if key == b"origin":
-                origins.append(value)
-            elif key == b"content-length" and limit > 0:
-                try:
-                    if int(value) > limit:
-                        return False  # answered 413 by the body-limit middleware
-                except ValueError:
-                    pass
+        if limit > 0 and declared_over(scope["headers"], limit):
+            return False  # answered 413 by the body-limit middleware
+        origins = [value for key, value in scope["headers"] if key == b"origin"]
         scope["path_params"] = {"instance": instance, "name": rest[4:]}
         if limit > 0:
             receive = counting_receive(receive, limit)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -67,15 +68,9 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.max_bytes
-        for key, value in scope["headers"]:
-            if key == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = 0  # the server itself rejects malformed lengths
-                if declared > limit:
-                    await _send_error(send, too_large(limit))
-                    return
+        if declared_over(scope["headers"], limit):
+            await _send_error(send, too_large(limit))
+            return
         limited_receive = counting_receive(receive, limit)
         started = False
 
@@ -91,6 +86,18 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await _send_error(send, exc)
+
+
+def declared_over(headers: Iterable[tuple[bytes, bytes]], limit: int) -> bool:
+    """Whether a ``Content-Length`` header declares a body over ``limit`` bytes."""
+    for key, value in headers:
+        if key == b"content-length":
+            try:
+                if int(value) > limit:
+                    return True
+            except ValueError:
+                pass  # the server itself rejects malformed lengths
+    return False
 
 
 def counting_receive(receive: Receive, limit: int) -> Receive:

@@ -289,11 +289,9 @@ def _resolve_cached(
     claims: Claims,
     kind: Kind,
     fields: Sequence[str],
-    key: bytes | None = None,
 ) -> ResolvedSecurity:
     env, environment = runtime.env_data, runtime.project.environment
-    if key is None:
-        key = claims.attributes_key
+    key = claims.attributes_key
     if key is not None:
         cached = _RESOLVED.get(spec, env, environment, key)
         if cached is not None:
@@ -312,7 +310,7 @@ def metrics_view_restrictions(runtime: Runtime, view: MetricsViewSpec, claims: C
     access = _VIEW_ACCESS.get(view, env, environment, key) if key is not None else None
     if access is None:
         fields = [d.name for d in view.dimensions] + [m.name for m in view.measures]
-        resolved = _resolve_cached(runtime, view, claims, "metrics_view", fields, key)
+        resolved = _resolve_cached(runtime, view, claims, "metrics_view", fields)
         hidden: frozenset[str] = frozenset()
         if resolved.field_access is not None:
             hidden = frozenset(f.lower() for f in fields if not resolved.field_access.get(f, False))
