@@ -117,16 +117,22 @@ def test_close_ends_the_threads_and_refuses_new_work() -> None:
 def test_a_thread_busy_at_close_ends_after_its_job() -> None:
     pool = WorkerPool(max_threads=1, name="busy-at-close")
     release = threading.Event()
+    ran_on: list[threading.Thread] = []
+
+    def job() -> str:
+        ran_on.append(threading.current_thread())
+        release.wait()
+        return "done"
 
     async def main() -> str:
-        task = asyncio.create_task(pool.run(lambda: release.wait() and "done"))
+        task = asyncio.create_task(pool.run(job))
         await asyncio.sleep(0.01)
         pool.close()
         release.set()
         return await task
 
     assert asyncio.run(main()) == "done"
-    (thread,) = [t for t in threading.enumerate() if t.name.startswith("busy-at-close")]
+    (thread,) = ran_on  # looked up before it ends: it may be gone by the time the answer is read
     thread.join(timeout=5)
     assert not thread.is_alive()
 
